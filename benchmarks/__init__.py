@@ -1,0 +1,1 @@
+"""Benchmarks for Basisdienste (not run in CI)."""

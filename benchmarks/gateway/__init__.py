@@ -1,0 +1,1 @@
+"""Gateway overhead benchmark: ``python -m benchmarks.gateway`` (see benchmarks/README.md)."""

@@ -1,0 +1,3 @@
+from benchmarks.gateway.bench import main
+
+main()

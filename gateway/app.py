@@ -1,0 +1,128 @@
+"""The gateway as one ASGI app: a chain of small handlers in front of the upstreams and the gateway's own routes.
+
+request id → CORS → rate limit → body cap → route. ``/<service>/...`` goes to that service's upstream;
+everything else (``/health``, ``/openapi.json``, ``/docs``, ``/_emulator``) to the gateway's own FastAPI app.
+"""
+
+import contextlib
+from collections.abc import Mapping
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.controls import gateway_routes
+from gateway.ratelimit import MemoryBuckets, RateLimitMiddleware, RedisBuckets
+from gateway.settings import GatewaySettings
+from gateway.upstreams import LocalUpstream, RemoteUpstream
+from kit.bodylimit import BodyLimitMiddleware
+from kit.docs import add_docs
+from kit.logging import RequestContextMiddleware
+from kit.peers import Peers
+from kit.problems import document_problems, install_problem_handlers
+
+Upstream = LocalUpstream | RemoteUpstream
+
+
+class Router:
+    """Sends ``/<service>/...`` to its upstream and the rest to the gateway's own app."""
+
+    def __init__(self, upstreams: Mapping[str, Upstream], own: ASGIApp) -> None:
+        self.upstreams = upstreams
+        self.own = own
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            name, _, rest = path[1:].partition("/")
+            upstream = self.upstreams.get(name)
+            # Controls go through the gateway's /_emulator only, where access is checked for the real caller.
+            if upstream is not None and not rest.startswith("_emulator"):
+                await upstream.forward(scope, receive, send)
+                return
+        await self.own(scope, receive, send)
+
+
+class Gateway:
+    """The ASGI app ``basisdienste up`` serves; its lifespan also runs the lifespans of in-process services."""
+
+    def __init__(self, settings: GatewaySettings, upstreams: Mapping[str, Upstream], peers: Peers) -> None:
+        self.settings = settings
+        self.upstreams = dict(upstreams)
+        self.peers = peers
+        self.own = self._own_app()
+        buckets = self._buckets()
+        self._closers = [b for b in (buckets,) if isinstance(b, RedisBuckets)]
+        app: ASGIApp = Router(self.upstreams, self.own)
+        app = BodyLimitMiddleware(app, max_bytes=settings.suite.max_body_bytes)
+        if buckets is not None:
+            app = RateLimitMiddleware(app, buckets=buckets)
+        app = CORSMiddleware(
+            app, allow_origins=settings.cors_origins, allow_origin_regex=settings.cors_origin_regex,
+            allow_methods=["*"], allow_headers=["*"], allow_credentials=True, max_age=600,
+            expose_headers=["X-Request-ID", "Location", "Retry-After", "Idempotent-Replayed", "X-Emulator-Fault"],
+        )
+        self.app = RequestContextMiddleware(app, log_access=settings.access_log)
+
+    def _buckets(self) -> MemoryBuckets | RedisBuckets | None:
+        rate, burst = self.settings.rate_limit_per_second, self.settings.rate_limit_burst
+        if rate <= 0:
+            return None
+        if self.settings.redis_url:
+            return RedisBuckets(self.settings.redis_url, rate, burst)
+        return MemoryBuckets(rate, burst)
+
+    def _own_app(self) -> FastAPI:
+        own = FastAPI(
+            title="Basisdienste",
+            description="Local twin of a German Land's eGovernment Basisdienste. Each service lives under "
+                        "`/<service>`; `/_emulator` controls the whole suite (reset, clock, seed, faults).",
+            version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None,
+            generate_unique_id_function=lambda route: route.name,
+        )
+        install_problem_handlers(own)
+        add_docs(own, title="Basisdienste")
+        gateway_routes(own, services=list(self.upstreams), peers=self.peers, suite=self.settings.suite)
+        generate = own.openapi
+
+        def schema() -> dict:
+            if own.openapi_schema is None:
+                own.openapi_schema = document_problems(generate())
+            return own.openapi_schema
+
+        own.openapi = schema  # type: ignore[method-assign]
+        return own
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def running(self):  # type: ignore[no-untyped-def]
+        """Start every in-process service (migrations, seed, outbox) and stop them in reverse order."""
+        async with contextlib.AsyncExitStack() as stack:
+            for upstream in self.upstreams.values():
+                if isinstance(upstream, LocalUpstream):
+                    await stack.enter_async_context(upstream.app.router.lifespan_context(upstream.app))
+                else:
+                    stack.push_async_callback(upstream.aclose)
+            for closer in self._closers:
+                stack.push_async_callback(closer.aclose)
+            stack.push_async_callback(self.peers.aclose)
+            yield
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()  # lifespan.startup
+        started = False
+        try:
+            async with self.running():
+                started = True
+                await send({"type": "lifespan.startup.complete"})
+                await receive()  # lifespan.shutdown
+        except Exception as exc:
+            phase = "shutdown" if started else "startup"
+            await send({"type": f"lifespan.{phase}.failed", "message": f"{type(exc).__name__}: {exc}"})
+            return
+        await send({"type": "lifespan.shutdown.complete"})

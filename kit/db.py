@@ -1,0 +1,123 @@
+"""Each service's own database: engine, sessions, health ping and fast reset.
+
+The embedded default is one SQLite file per service; with a PostgreSQL URL every service gets its own schema
+(``search_path``), so no service can join another's tables (house rule 2).
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from kit.settings import ServiceSettings
+
+# Stable constraint names make migrations reproducible across SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def normalise_url(url: str) -> URL:
+    """Accept the URLs people write (``postgres://``, ``postgresql://``, ``sqlite:///``) and pick async drivers."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.set(drivername="postgresql+asyncpg")
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    raise ValueError(f"unsupported database: {parsed.drivername} (use PostgreSQL or SQLite)")
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    url: URL
+    schema: str | None  # PostgreSQL schema that holds the service's tables
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+
+def database_target(settings: ServiceSettings) -> DatabaseTarget:
+    if settings.database_url:
+        return DatabaseTarget(normalise_url(settings.database_url), None)
+    if settings.suite.database_url:
+        url = normalise_url(settings.suite.database_url)
+        if url.get_backend_name() != "postgresql":
+            raise ValueError("BASISDIENSTE_DATABASE_URL must be PostgreSQL; SQLite files come from --data-dir")
+        return DatabaseTarget(url, settings.name)
+    data_dir = Path(settings.suite.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return DatabaseTarget(make_url(f"sqlite+aiosqlite:///{(data_dir / f'{settings.name}.sqlite3').resolve()}"), None)
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers and the outbox dispatcher work while a request writes; the timeout waits out the writer.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Database:
+    def __init__(self, target: DatabaseTarget) -> None:
+        self.target = target
+        kwargs: dict[str, object] = {"pool_pre_ping": not target.is_sqlite}
+        if target.schema:
+            kwargs["connect_args"] = {"server_settings": {"search_path": target.schema}}
+        self.engine: AsyncEngine = create_async_engine(target.url, **kwargs)
+        if target.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def truncate(self, *metadatas: MetaData) -> None:
+        """Empty every table the service owns, in one transaction; the schema and migrations stay."""
+        tables = [t for md in metadatas for t in md.sorted_tables]
+        if not tables:
+            return
+        async with self.engine.begin() as connection:
+            if self.target.is_sqlite:
+                for table in reversed(tables):
+                    await connection.execute(table.delete())
+            else:
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request that commits when the operation returns, before the response is sent.
+
+    Committing before responding is what makes an answer an acknowledgement: a restart loses nothing that was
+    acknowledged. Operations never commit themselves.
+    """
+    async with request.app.state.runtime.db.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]

@@ -1,0 +1,44 @@
+"""Bring a service's database to the newest schema: the kit's Alembic branch plus the service's own.
+
+Every service keeps its revisions in ``services/<name>/migrations/``; they share the kit's ``env.py``.
+Developers create one with ``basisdienste migrations <service> revision -m "..." --autogenerate``.
+"""
+
+import zlib
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection
+
+from kit.db import Database
+
+KIT_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(service_migrations: Path | None, metadatas: list[MetaData]) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(KIT_MIGRATIONS))
+    locations = [KIT_MIGRATIONS / "versions"]
+    if service_migrations is not None and service_migrations.is_dir():
+        locations.append(service_migrations)
+    config.set_main_option("version_locations", " ".join(str(p) for p in locations))
+    config.set_main_option("path_separator", "space")
+    config.attributes["target_metadata"] = metadatas
+    return config
+
+
+async def migrate(db: Database, config: Config) -> None:
+    async with db.engine.begin() as connection:
+        if db.target.schema:
+            # Several processes may start at once (compose): one migrates, the others wait for it.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                     {"key": zlib.crc32(db.target.schema.encode())})
+            await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{db.target.schema}"'))
+        await connection.run_sync(_upgrade, config)
+
+
+def _upgrade(connection: Connection, config: Config) -> None:
+    config.attributes["connection"] = connection
+    command.upgrade(config, "heads")

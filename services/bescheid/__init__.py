@@ -1,0 +1,1 @@
+"""Bescheid: Notices rendered to PDF, sealed with PAdES under a test PKI, and delivered to the Postfach."""

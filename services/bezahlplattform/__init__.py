@@ -1,0 +1,1 @@
+"""Bezahlplattform: ePayment platform: XBezahldienste API, hosted checkout, giropay/PayPal/card/SEPA adapters, Kasse."""

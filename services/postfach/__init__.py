@@ -1,0 +1,1 @@
+"""Postfach: citizen and company mailbox (ZBP-like), FIT-Connect transport, provable Bekanntgabe."""
