@@ -26,8 +26,9 @@ class GatewayFaultSpec(FaultSpec):
 
 def gateway_routes(app: FastAPI, *, services: list[str], peers: Peers, suite: SuiteSettings) -> None:
     async def call(name: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        kwargs.setdefault("headers", peers.control_headers())
         try:
-            return await peers.client(name).request(method, path, headers=peers.control_headers(), **kwargs)
+            return await peers.client(name).request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise Problem(502, f"{name} is unreachable: {type(exc).__name__}.", type_="upstream-unreachable",
                           title="Bad Gateway", service=name) from exc
@@ -131,6 +132,18 @@ def gateway_routes(app: FastAPI, *, services: list[str], peers: Peers, suite: Su
         if not any(a.status_code == 204 for a in answers):
             raise Problem(404, f"No fault with id {id}.")
         return Response(status_code=204)
+
+    @controls.api_route("/{service}/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                        name="service_control", include_in_schema=False)
+    async def service_control(service: str, path: str, request: Request) -> Response:
+        """A service's own controls (``/_emulator/postfach/outbox``, ``/_emulator/nutzerkonto/identities``...)."""
+        if service not in services:
+            raise Problem(404, f"Unknown service {service!r}; one of {', '.join(services)}.")
+        headers = {k: v for k, v in request.headers.items() if k in ("content-type", "accept")}
+        answer = await call(service, request.method, f"/_emulator/{path}", params=request.query_params,
+                            content=await request.body(), headers={**headers, **peers.control_headers()})
+        return Response(answer.content, answer.status_code, headers={
+            k: v for k, v in answer.headers.items() if k in ("content-type", "location", "x-request-id")})
 
     app.include_router(controls)
 

@@ -1,9 +1,10 @@
 """Wires the suite together: each service in this process (embedded) or at its URL (compose), behind a gateway.
 
-This is the only module outside ``services/`` that imports a service, and only its ``create_app`` factory.
+This is the only module outside ``services/`` that loads a service, and only its ``app`` module
+(``create_app`` and ``settings_class``).
 """
 
-from collections.abc import Callable
+import importlib
 
 from fastapi import FastAPI
 
@@ -11,27 +12,7 @@ from gateway.app import Gateway, Upstream
 from gateway.settings import GatewaySettings
 from gateway.upstreams import LocalUpstream, RemoteUpstream
 from kit.peers import Peers
-from kit.settings import SERVICE_NAMES, ServiceSettings, SuiteSettings
-from services.bescheid.app import create_app as bescheid_app
-from services.bescheid.settings import BescheidSettings
-from services.bezahlplattform.app import create_app as bezahlplattform_app
-from services.bezahlplattform.settings import BezahlplattformSettings
-from services.nutzerkonto.app import create_app as nutzerkonto_app
-from services.nutzerkonto.settings import NutzerkontoSettings
-from services.postfach.app import create_app as postfach_app
-from services.postfach.settings import PostfachSettings
-from services.rechnungseingang.app import create_app as rechnungseingang_app
-from services.rechnungseingang.settings import RechnungseingangSettings
-
-Factory = Callable[..., FastAPI]
-FACTORIES: dict[str, tuple[type[ServiceSettings], Factory]] = {
-    "nutzerkonto": (NutzerkontoSettings, nutzerkonto_app),
-    "postfach": (PostfachSettings, postfach_app),
-    "bezahlplattform": (BezahlplattformSettings, bezahlplattform_app),
-    "bescheid": (BescheidSettings, bescheid_app),
-    "rechnungseingang": (RechnungseingangSettings, rechnungseingang_app),
-}
-assert tuple(FACTORIES) == SERVICE_NAMES
+from kit.settings import SERVICE_NAMES, SuiteSettings
 
 
 def _peers(suite: SuiteSettings) -> Peers:
@@ -40,10 +21,15 @@ def _peers(suite: SuiteSettings) -> Peers:
 
 
 def service_app(name: str, suite: SuiteSettings, *, peers: Peers | None = None, **overrides: object) -> FastAPI:
-    """One service's app, as ``basisdienste serve <name>`` runs it."""
-    settings_class, factory = FACTORIES[name]
-    settings = settings_class(suite=suite, **overrides)
-    return factory(settings, peers=peers or _peers(suite))
+    """One service's app, as ``basisdienste serve <name>`` runs it.
+
+    Imported by name so that a container serving one service loads only that service's libraries.
+    """
+    if name not in SERVICE_NAMES:
+        raise ValueError(f"unknown service {name!r}")
+    module = importlib.import_module(f"services.{name}.app")
+    settings = module.settings_class(suite=suite, **overrides)
+    return module.create_app(settings, peers=peers or _peers(suite))
 
 
 def build_gateway(gateway_settings: GatewaySettings, *, embedded: bool = True) -> Gateway:

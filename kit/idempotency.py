@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kit.clock import UTC, Clock
+from kit.clock import Clock
 from kit.db import Database
 from kit.faults import FAULT_HEADER
 from kit.models import KitBase
@@ -63,11 +63,6 @@ class IdempotencyKey(KitBase):
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes even for timezone-aware columns; everything stored here is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def parse_key(raw: bytes) -> str:
@@ -185,7 +180,7 @@ class IdempotencyMiddleware:
                 row = await session.get(IdempotencyKey, (request.scope, request.key))
             if row is None:
                 continue
-            if _utc(row.expires_at) <= now:  # an expired key counts as absent
+            if row.expires_at <= now:  # an expired key counts as absent
                 if await self._take_over(request, now, IdempotencyKey.expires_at == row.expires_at):
                     return _Claimed(now)
                 continue
@@ -197,7 +192,7 @@ class IdempotencyMiddleware:
             if row.status == DONE:
                 return _Replay(row.response_status or 500, row.response_headers or [],
                                row.response_body or b"")
-            if _utc(row.locked_at) + self.lease > now:
+            if row.locked_at + self.lease > now:
                 return in_use
             # Abandoned by a crashed request: fenced on its locked_at, so only one retry takes it over.
             fence = (IdempotencyKey.status == IN_FLIGHT) & (IdempotencyKey.locked_at == row.locked_at)

@@ -20,7 +20,7 @@ from sqlalchemy import JSON, Index, String, Text, and_, event, or_, select, upda
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kit.clock import UTC, Clock
+from kit.clock import Clock
 from kit.db import Database
 from kit.faults import Faults
 from kit.models import KitBase
@@ -60,15 +60,7 @@ _last_id_ms = 0
 _id_counter = 0
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes even for timezone-aware columns; everything stored here is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _iso(value: dt.datetime | None) -> str | None:
-    value = _utc(value)
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 

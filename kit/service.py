@@ -149,7 +149,7 @@ def create_service_app(
     app.openapi = openapi  # type: ignore[method-assign]
     # Added first, so innermost: the body it buffers is already capped, and a replay gets a request id too.
     app.add_middleware(IdempotencyMiddleware, db=db, clock=clock)
-    # Outermost first: the request id must exist before anything logs, and oversize bodies never reach a route.
+    # Added last, so outermost: the request id exists before anything logs; oversize bodies never reach a route.
     app.add_middleware(BodyLimitMiddleware, max_bytes=suite.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, log_access=settings.access_log)
     return app

@@ -8,6 +8,9 @@ from kit.peers import Peers
 from kit.service import create_service_app
 from services.bescheid.settings import BescheidSettings
 
+# The settings gateway.suite builds this service with.
+settings_class = BescheidSettings
+
 
 def create_app(settings: BescheidSettings | None = None, *, peers: Peers | None = None) -> FastAPI:
     return create_service_app(

@@ -8,6 +8,9 @@ from kit.peers import Peers
 from kit.service import create_service_app
 from services.bezahlplattform.settings import BezahlplattformSettings
 
+# The settings gateway.suite builds this service with.
+settings_class = BezahlplattformSettings
+
 
 def create_app(settings: BezahlplattformSettings | None = None, *, peers: Peers | None = None) -> FastAPI:
     return create_service_app(

@@ -8,6 +8,9 @@ from kit.peers import Peers
 from kit.service import create_service_app
 from services.nutzerkonto.settings import NutzerkontoSettings
 
+# The settings gateway.suite builds this service with.
+settings_class = NutzerkontoSettings
+
 
 def create_app(settings: NutzerkontoSettings | None = None, *, peers: Peers | None = None) -> FastAPI:
     return create_service_app(

@@ -8,6 +8,9 @@ from kit.peers import Peers
 from kit.service import create_service_app
 from services.postfach.settings import PostfachSettings
 
+# The settings gateway.suite builds this service with.
+settings_class = PostfachSettings
+
 
 def create_app(settings: PostfachSettings | None = None, *, peers: Peers | None = None) -> FastAPI:
     return create_service_app(

@@ -8,6 +8,9 @@ from kit.peers import Peers
 from kit.service import create_service_app
 from services.rechnungseingang.settings import RechnungseingangSettings
 
+# The settings gateway.suite builds this service with.
+settings_class = RechnungseingangSettings
+
 
 def create_app(settings: RechnungseingangSettings | None = None, *, peers: Peers | None = None) -> FastAPI:
     return create_service_app(

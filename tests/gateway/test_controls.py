@@ -149,3 +149,17 @@ async def test_controls_can_be_switched_off(gateway_settings, suite_settings) ->
         assert (await client.post("/_emulator/reset")).status_code == 404
         assert (await client.get("/_emulator/clock")).status_code == 404
         assert (await client.get("/health")).status_code == 200
+
+
+async def test_a_services_own_controls_are_reached_through_the_gateway(client: httpx.AsyncClient, suite) -> None:  # type: ignore[no-untyped-def]
+    postfach = suite.upstreams["postfach"].app.state.runtime
+    async with postfach.db.sessionmaker() as session:
+        postfach.outbox.enqueue(session, channel="mail", target="erika@example.org", payload={"subject": "Hallo"})
+        await session.commit()
+    sent = await client.get("/_emulator/postfach/outbox")
+    assert sent.status_code == 200
+    assert [m["target"] for m in sent.json()] == ["erika@example.org"]
+    assert (await client.get("/_emulator/steuerkonto/outbox")).status_code == 404
+    assert (await client.get("/_emulator/postfach/nothing")).status_code == 404
+    async with client_for(suite, client=("203.0.113.7", 4711)) as stranger:
+        assert (await stranger.get("/_emulator/postfach/outbox")).status_code == 403
