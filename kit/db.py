@@ -111,8 +111,12 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def truncate(self, *metadatas: MetaData) -> None:
-        """Empty every table the service owns, in one transaction; the schema and migrations stay."""
-        tables = [t for md in metadatas for t in md.sorted_tables]
+        """Empty every table the service owns, in one transaction; the schema and migrations stay.
+
+        A table declared with ``info={"keep_on_reset": True}`` keeps its rows: signing keys, for instance, which
+        relying parties have pinned from the metadata and must not change under them at every reset.
+        """
+        tables = [t for md in metadatas for t in md.sorted_tables if not t.info.get("keep_on_reset")]
         if not tables:
             return
         async with self.engine.begin() as connection:

@@ -82,11 +82,18 @@ class ClockState(BaseModel):
     offset_seconds: float
 
 
-def emulator_router() -> APIRouter:
-    async def guard(request: Request) -> None:
-        check_control_access(request.app.state.runtime.settings.suite, request)
+async def require_control_access(request: Request) -> None:
+    """Dependency for a service's own ``/_emulator/...`` routes (the kit's and the service's)."""
+    check_control_access(request.app.state.runtime.settings.suite, request)
 
-    router = APIRouter(prefix="/_emulator", tags=["emulator"], dependencies=[Depends(guard)])
+
+def control_router() -> APIRouter:
+    """A router for a service's own emulator controls, guarded like the kit's."""
+    return APIRouter(prefix="/_emulator", tags=["emulator"], dependencies=[Depends(require_control_access)])
+
+
+def emulator_router() -> APIRouter:
+    router = control_router()
 
     def runtime_of(request: Request) -> "ServiceRuntime":
         return request.app.state.runtime

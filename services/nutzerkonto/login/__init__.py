@@ -1,0 +1,1 @@
+"""The login pages and the login transaction every protocol (SAML, OIDC, eID) goes through."""
