@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from kit.peers import Peers
 from kit.service import ServiceHooks, ServiceRuntime, create_service_app
 from services.nutzerkonto import controls, identities
+from services.nutzerkonto.login import endpoints as login_pages
 from services.nutzerkonto.keys import KeyRing
 from services.nutzerkonto.models import Base
 from services.nutzerkonto.settings import NutzerkontoSettings
@@ -46,7 +47,7 @@ def create_app(settings: NutzerkontoSettings | None = None, *, peers: Peers | No
         settings,
         title="Nutzerkonto",
         description="BundID-like identity: SAML 2.0 IdP and OIDC/OAuth 2 provider, test identities, eID, trust levels.",
-        routers=[controls.router],
+        routers=[login_pages.router, controls.router],
         metadata=Base.metadata,
         migrations=Path(__file__).parent / "migrations",
         hooks=NutzerkontoHooks(state),
