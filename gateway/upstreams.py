@@ -9,8 +9,10 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
-import httpx
+import aiohttp
+from multidict import CIMultiDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from yarl import URL
 
 from kit.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 
@@ -83,27 +85,40 @@ class LocalUpstream:
 
 
 class RemoteUpstream:
-    """A service at a URL (compose): the request is re-sent over HTTP without the ``/<service>`` prefix."""
+    """A service at a URL (compose): the request is re-sent over HTTP without the ``/<service>`` prefix.
+
+    aiohttp rather than httpx: measured here, httpx costs about ten times the CPU per proxied request
+    (benchmarks/gateway), which alone would halve the gateway's throughput.
+    """
 
     def __init__(self, name: str, base_url: str, *, timeout: float) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.prefix = f"/{name}"
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-        )
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:  # created on first use: a session belongs to the running event loop
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=200, ttl_dns_cache=60),
+                # A proxy passes bodies as they are, keeps no cookies between clients, follows no redirects.
+                auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(self.timeout, 5.0),
+                                              sock_read=self.timeout),
+            )
+        return self._session
 
     async def forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"][len(self.prefix):] or "/"
         query = scope.get("query_string", b"")
         url = self.base_url + path + ("?" + query.decode("latin-1") if query else "")
-        headers = end_to_end(list(scope["headers"]))
-        headers = [(k, v) for k, v in headers if k != b"host"]
+        headers = CIMultiDict((k.decode("latin-1"), v.decode("latin-1"))
+                              for k, v in end_to_end(list(scope["headers"])) if k != b"host")
         client_host = scope["client"][0] if scope.get("client") else ""
-        headers += [(b"x-forwarded-for", client_host.encode()), (b"x-forwarded-prefix", self.prefix.encode()),
-                    (b"x-forwarded-proto", scope.get("scheme", "http").encode())]
+        headers["X-Forwarded-For"] = client_host
+        headers["X-Forwarded-Prefix"] = self.prefix
+        headers["X-Forwarded-Proto"] = scope.get("scheme", "http")
         has_body = any(k in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
 
         async def body() -> AsyncIterator[bytes]:
@@ -116,29 +131,34 @@ class RemoteUpstream:
                 if not message.get("more_body", False):
                     return
 
-        request = self.client.build_request(scope["method"], url, headers=headers,
-                                            content=body() if has_body else None)
         try:
-            response = await self.client.send(request, stream=True)
-        except httpx.TimeoutException:
+            response = await self._client().request(
+                scope["method"], URL(url, encoded=True), headers=headers, data=body() if has_body else None,
+                allow_redirects=False, skip_auto_headers=_NO_AUTO_HEADERS)
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             await send_problem(send, 504, "upstream-timeout", "Gateway Timeout",
                                f"{self.name} did not answer within {self.timeout:g} s.", self.name)
             return
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             await send_problem(send, 502, "upstream-unreachable", "Bad Gateway",
                                f"{self.name} is unreachable: {type(exc).__name__}.", self.name)
             return
         try:
-            await send({"type": "http.response.start", "status": response.status_code,
-                        "headers": end_to_end(list(response.headers.raw))})
-            async for chunk in response.aiter_raw():
+            await send({"type": "http.response.start", "status": response.status,
+                        "headers": end_to_end(list(response.raw_headers))})
+            async for chunk in response.content.iter_any():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
-        except httpx.HTTPError:
+        except (aiohttp.ClientError, TimeoutError):
             log.exception("%s broke off its answer", self.name)
         finally:
-            await response.aclose()
+            response.release()
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
+
+# aiohttp adds these when absent; a proxy must not invent headers the client did not send.
+_NO_AUTO_HEADERS = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Content-Type"})
