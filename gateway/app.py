@@ -14,30 +14,51 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.controls import gateway_routes
 from gateway.ratelimit import MemoryBuckets, RateLimitMiddleware, RedisBuckets
 from gateway.settings import GatewaySettings
+from gateway.tokens import TokenGate
 from gateway.upstreams import LocalUpstream, RemoteUpstream
 from kit.bodylimit import BodyLimitMiddleware
+from kit.clock import Clock
 from kit.docs import add_docs
 from kit.logging import RequestContextMiddleware
 from kit.peers import Peers
-from kit.problems import document_problems, install_problem_handlers
+from kit.problems import document_problems, install_problem_handlers, problem_response
 
 Upstream = LocalUpstream | RemoteUpstream
 
 
-class Router:
-    """Sends ``/<service>/...`` to its upstream and the rest to the gateway's own app."""
+def _well_known_of_service(scope: Scope, upstreams: Mapping[str, Upstream]) -> Scope:
+    """RFC 8414 §3.1 puts the metadata of an issuer with a path at ``/.well-known/<name>/<path>``:
+    ``/.well-known/oauth-authorization-server/nutzerkonto`` is the Nutzerkonto's
+    ``/nutzerkonto/.well-known/oauth-authorization-server``."""
+    _, _, well_known, name, *rest = scope["path"].split("/")
+    if name in upstreams and not rest:
+        path = f"/{name}/.well-known/{well_known}"
+        return {**scope, "path": path, "raw_path": path.encode()}
+    return scope
 
-    def __init__(self, upstreams: Mapping[str, Upstream], own: ASGIApp) -> None:
+
+class Router:
+    """Sends ``/<service>/...`` to its upstream (after the token check) and the rest to the gateway's own app."""
+
+    def __init__(self, upstreams: Mapping[str, Upstream], own: ASGIApp, tokens: TokenGate) -> None:
         self.upstreams = upstreams
         self.own = own
+        self.tokens = tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
+            if path.startswith("/.well-known/"):
+                scope = _well_known_of_service(scope, self.upstreams)
+                path = scope["path"]
             name, _, rest = path[1:].partition("/")
             upstream = self.upstreams.get(name)
             # Controls go through the gateway's /_emulator only, where access is checked for the real caller.
             if upstream is not None and not rest.startswith("_emulator"):
+                problem = await self.tokens.check(scope)
+                if problem is not None:
+                    await problem_response(problem, path)(scope, receive, send)
+                    return
                 await upstream.forward(scope, receive, send)
                 return
         await self.own(scope, receive, send)
@@ -50,10 +71,12 @@ class Gateway:
         self.settings = settings
         self.upstreams = dict(upstreams)
         self.peers = peers
+        # The gateway's own clock, moved with every service's by /_emulator/clock: token expiry is judged here too.
+        self.clock = Clock()
         self.own = self._own_app()
         buckets = self._buckets()
         self._closers = [b for b in (buckets,) if isinstance(b, RedisBuckets)]
-        app: ASGIApp = Router(self.upstreams, self.own)
+        app: ASGIApp = Router(self.upstreams, self.own, TokenGate(peers, self.clock))
         app = BodyLimitMiddleware(app, max_bytes=settings.suite.max_body_bytes)
         if buckets is not None:
             app = RateLimitMiddleware(app, buckets=buckets)
@@ -82,7 +105,8 @@ class Gateway:
         )
         install_problem_handlers(own)
         add_docs(own, title="Basisdienste")
-        gateway_routes(own, services=list(self.upstreams), peers=self.peers, suite=self.settings.suite)
+        gateway_routes(own, services=list(self.upstreams), peers=self.peers, suite=self.settings.suite,
+                       clock=self.clock)
         generate = own.openapi
 
         def schema() -> dict:

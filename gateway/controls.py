@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from gateway import openapi
+from kit.clock import Clock
 from kit.emulator import ClockCommand, ClockState, check_control_access
 from kit.faults import Fault, FaultSpec
 from kit.peers import Peers
@@ -24,7 +25,7 @@ class GatewayFaultSpec(FaultSpec):
     service: str = Field(description="The service whose operation fails")
 
 
-def gateway_routes(app: FastAPI, *, services: list[str], peers: Peers, suite: SuiteSettings) -> None:
+def gateway_routes(app: FastAPI, *, services: list[str], peers: Peers, suite: SuiteSettings, clock: Clock) -> None:
     async def call(name: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         kwargs.setdefault("headers", peers.control_headers())
         try:
@@ -85,6 +86,7 @@ def gateway_routes(app: FastAPI, *, services: list[str], peers: Peers, suite: Su
         """Empty every service's data, clear all faults, release the clock, load the seed data again."""
         started = time.perf_counter()
         answers = await each("POST", "/_emulator/reset")
+        clock.release()
         return {"services": {n: r.json() for n, r in answers.items()},
                 "ms": round((time.perf_counter() - started) * 1000, 2)}
 
@@ -96,6 +98,7 @@ def gateway_routes(app: FastAPI, *, services: list[str], peers: Peers, suite: Su
     async def set_clock(command: ClockCommand) -> ClockState:
         """Freeze, advance or release the clock of every service at once."""
         answers = await each("POST", "/_emulator/clock", json=command.model_dump(mode="json", exclude_none=True))
+        command.apply(clock)
         return ClockState(**answers[services[0]].json())
 
     @controls.get("/seed", name="seed")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
 
+from kit.clock import Clock
 from kit.faults import Fault, FaultSpec
 from kit.problems import Problem
 from kit.settings import SuiteSettings
@@ -75,6 +76,14 @@ class ClockCommand(BaseModel):
             raise ValueError("give exactly one of freeze, advance, release")
         return self
 
+    def apply(self, clock: Clock) -> None:
+        if self.freeze is not None:
+            clock.freeze(self.freeze)
+        elif self.advance is not None:
+            clock.advance(self.advance)
+        else:
+            clock.release()
+
 
 class ClockState(BaseModel):
     now: str
@@ -112,12 +121,7 @@ def emulator_router() -> APIRouter:
     @router.post("/clock", name="emulator_set_clock")
     async def set_clock(request: Request, command: ClockCommand) -> ClockState:
         clock = runtime_of(request).clock
-        if command.freeze is not None:
-            clock.freeze(command.freeze)
-        elif command.advance is not None:
-            clock.advance(command.advance)
-        else:
-            clock.release()
+        command.apply(clock)
         return ClockState(**clock.state())
 
     @router.get("/seed", name="emulator_seed")

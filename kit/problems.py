@@ -130,6 +130,15 @@ def _problem_response_doc(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}}
 
 
+def _declares_own_body(response: dict[str, Any]) -> bool:
+    """A route that documents its own error body (OAuth's ``{"error": ...}``) keeps it; FastAPI's defaults don't."""
+    for media in response.get("content", {}).values():
+        schema = media.get("schema", {})
+        if schema and "HTTPValidationError" not in schema.get("$ref", ""):
+            return True
+    return False
+
+
 def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Rewrite a generated OpenAPI document so that it tells the truth about errors.
 
@@ -146,7 +155,7 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
                 continue
             responses = operation["responses"]
             for code, response in list(responses.items()):
-                if code[0] in "45":
+                if code[0] in "45" and not _declares_own_body(response):
                     response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}
             if "requestBody" in operation:
                 responses.setdefault("400", _problem_response_doc("Malformed request body"))

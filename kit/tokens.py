@@ -160,7 +160,8 @@ def _quoted(value: str) -> str:
 
 
 def _bearer_problem(status: int, error: str, description: str, **params: str) -> Problem:
-    """A problem whose ``WWW-Authenticate`` challenge carries the OAuth error code (RFC 6750 §3)."""
+    """A problem whose ``WWW-Authenticate`` challenge carries the OAuth error code (RFC 6750 §3); the body also
+    carries ``error``/``error_description`` so OAuth clients that read the body understand it too."""
     values = {"error": error, "error_description": description, **params}
     challenge = ", ".join(f"{name}={_quoted(value)}" for name, value in values.items())
     return Problem(
@@ -169,6 +170,8 @@ def _bearer_problem(status: int, error: str, description: str, **params: str) ->
         type_=error.replace("_", "-"),
         title=error.replace("_", " ").capitalize(),
         headers={"WWW-Authenticate": f"Bearer {challenge}"},
+        error=error,
+        error_description=description,
     )
 
 
@@ -199,14 +202,16 @@ class AccessTokenVerifier:
         jwks: JWKSCache,
         *,
         issuer: str,
-        audience: str | list[str],
+        audience: str | list[str] | None,
         clock: Clock,
         leeway: dt.timedelta | float = 30.0,
         require_typ: bool = True,
     ) -> None:
         self.jwks = jwks
         self.issuer = issuer
-        self.audiences = {audience} if isinstance(audience, str) else set(audience)
+        # None: any audience. Only for the gateway, which checks tokens for every service behind it and leaves
+        # the audience (and scopes) to the service the token is meant for.
+        self.audiences = None if audience is None else {audience} if isinstance(audience, str) else set(audience)
         self.clock = clock
         self.leeway = leeway.total_seconds() if isinstance(leeway, dt.timedelta) else float(leeway)
         self.require_typ = require_typ
@@ -288,7 +293,8 @@ class AccessTokenVerifier:
             raise invalid_token("the token comes from another issuer")
         aud = claims.get("aud")
         token_audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-        if not any(isinstance(a, str) and a in self.audiences for a in token_audiences):
+        if self.audiences is not None and not any(isinstance(a, str) and a in self.audiences
+                                                  for a in token_audiences):
             raise invalid_token("the token is meant for another audience")
         now = self.clock.timestamp()
         if now >= claims["exp"] + self.leeway:

@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -42,6 +43,8 @@ TARGETS = {"embedded_throughput_ratio": 0.85, "proxied_throughput_ratio": 0.60, 
            "startup_s": 3.0}
 RATE_LIMIT_ENV = {"BASISDIENSTE_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
                   "BASISDIENSTE_GATEWAY_RATE_LIMIT_BURST": "1000000"}
+# A measured run during which processes outside the benchmark kept more CPUs busy than this gets a warning.
+FOREIGN_LOAD_WARNING = 0.15
 PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 # Health polls must not go through a proxy from the environment: everything here is 127.0.0.1.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -233,6 +236,7 @@ class WrkResult:
     non_2xx: int
     socket_errors: int
     cpu_s: float | None = None  # server-side CPU seconds spent during the run (all processes of the topology)
+    foreign_cores: float | None = None  # CPUs kept busy meanwhile by processes not part of the benchmark
     output: str = field(default="", repr=False)
 
     @property
@@ -270,17 +274,42 @@ def wrk_version(wrk: str) -> str:
     return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "?"
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all CPUs of the machine have been busy (not idle, not waiting for I/O) since boot."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / _CLK_TCK
+
+
+def own_cpu_seconds() -> float:
+    """CPU time of this process and of its waited-for children (the wrk runs)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
 def run_wrk(wrk: str, url: str, *, duration: float, connections: int, threads: int,
-            pids: list[int] | None = None) -> WrkResult:
+            pids: list[int] | None = None, other_pids: list[int] | None = None) -> WrkResult:
+    """One wrk run. With ``pids`` it also measures the CPU those processes spend; with ``other_pids`` (the rest
+    of this benchmark's servers) also the CPU that processes foreign to the benchmark took meanwhile: noise."""
     command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--latency", url]
-    before = sum(cpu_seconds(p) for p in pids) if pids else None
+    pids, other_pids = pids or [], other_pids or []
+
+    def ours() -> tuple[float, float, float, float]:
+        return (sum(cpu_seconds(p) for p in pids), sum(cpu_seconds(p) for p in other_pids), own_cpu_seconds(),
+                machine_busy_seconds())
+
+    before = ours()
+    started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
-    after = sum(cpu_seconds(p) for p in pids) if pids else None
+    elapsed = time.perf_counter() - started
+    after = ours()
     if done.returncode != 0:
         raise BenchmarkError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     result = parse_wrk(done.stdout)
-    if before is not None and after is not None:
-        result.cpu_s = after - before
+    servers, others, own, busy = (a - b for a, b in zip(after, before, strict=True))
+    if pids:
+        result.cpu_s = servers
+        result.foreign_cores = max(0.0, busy - servers - others - own) / elapsed
     return result
 
 
@@ -369,7 +398,8 @@ def summarise(runs: dict[str, list[WrkResult]], unloaded: dict[str, list[WrkResu
     summary: dict[str, Any] = {}
     for name, results in runs.items():
         summary[name] = {key: med(results, key) for key in
-                         ("requests_per_s", "p50_ms", "p75_ms", "p90_ms", "p99_ms", "cpu_us_per_request")}
+                         ("requests_per_s", "p50_ms", "p75_ms", "p90_ms", "p99_ms", "cpu_us_per_request",
+                          "foreign_cores")}
         summary[name]["min_requests_per_s"] = min(r.requests_per_s for r in results)
         summary[name]["max_requests_per_s"] = max(r.requests_per_s for r in results)
         if unloaded.get(name):
@@ -382,6 +412,7 @@ def summarise(runs: dict[str, list[WrkResult]], unloaded: dict[str, list[WrkResu
         # Rounds are interleaved, so the ratio within a round is less disturbed by slow drifts of the machine.
         row["throughput_ratio_per_round"] = [r.requests_per_s / d.requests_per_s
                                              for r, d in zip(runs[name], runs["direct"], strict=True)]
+        row["throughput_ratio_median_of_rounds"] = statistics.median(row["throughput_ratio_per_round"])
         row["added_p50_ms"] = row["p50_ms"] - direct["p50_ms"]
         if "unloaded_p50_ms" in row and "unloaded_p50_ms" in direct:
             row["unloaded_added_p50_ms"] = row["unloaded_p50_ms"] - direct["unloaded_p50_ms"]
@@ -434,7 +465,7 @@ def render(report: dict[str, Any]) -> str:
         f"{m['nproc']} CPUs, Python {m['python']}",
         "",
         f"  {'topology':<9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10} {'vs direct':>9} "
-        f"{'+p50 ms':>8} {'1-conn p50':>10} {'+1-conn':>8}",
+        f"{'+p50 ms':>8} {'1-conn p50':>10} {'+1-conn':>8} {'other load':>10}",
     ]
     for name in TOPOLOGIES:
         row = summary[name]
@@ -443,12 +474,15 @@ def render(report: dict[str, Any]) -> str:
         added1 = "" if name == "direct" else _f(row.get("unloaded_added_p50_ms"), "+.2f")
         lines.append(f"  {name:<9} {row['requests_per_s']:>8.1f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} "
                      f"{_f(row['cpu_us_per_request'], '.0f'):>10} {ratio:>9} {added:>8} "
-                     f"{_f(row.get('unloaded_p50_ms'), '.2f'):>10} {added1:>8}")
-    lines.append("")
-    lines.append("  targets")
+                     f"{_f(row.get('unloaded_p50_ms'), '.2f'):>10} {added1:>8} "
+                     f"{_f(row.get('foreign_cores'), '.2f'):>10}")
+    lines += ["  (CPU us/req: CPU time of the serving processes per request; 1-conn: a run with one connection;",
+              "   other load: CPUs kept busy by processes outside the benchmark during the run, median)", "",
+              "  targets"]
     for name in ("embedded", "proxied"):
         row = summary[name]
         rounds = ", ".join(f"{r:.0%}" for r in row["throughput_ratio_per_round"])
+        rounds += f"; median {row['throughput_ratio_median_of_rounds']:.0%}"
         for label, verdict in row["verdicts"].items():
             lines.append(f"    {verdict:<4}  {name:<8} {label}"
                          + (f"   (per round: {rounds})" if label.startswith("throughput") else ""))
@@ -472,6 +506,34 @@ def render(report: dict[str, Any]) -> str:
 
 
 # --- main ------------------------------------------------------------------------------------------------
+
+
+def measure_once(wrk: str, topology: Topology, other_pids: list[int], args: argparse.Namespace,
+                 round_no: int) -> tuple[WrkResult, WrkResult | None, dict[str, Any]]:
+    """Warm-up (not counted), the measured run with ``--connections``, then the optional 1-connection run."""
+    if args.warmup > 0:
+        run_wrk(wrk, topology.url, duration=args.warmup, connections=args.connections, threads=args.threads)
+    loaded = run_wrk(wrk, topology.url, duration=args.duration, connections=args.connections,
+                     threads=args.threads, pids=topology.pids, other_pids=other_pids)
+    entry: dict[str, Any] = {
+        "round": round_no, "topology": topology.name, "requests_per_s": loaded.requests_per_s,
+        "p50_ms": loaded.p50_ms, "p75_ms": loaded.p75_ms, "p90_ms": loaded.p90_ms, "p99_ms": loaded.p99_ms,
+        "requests": loaded.requests, "non_2xx": loaded.non_2xx, "socket_errors": loaded.socket_errors,
+        "server_cpu_s": loaded.cpu_s, "cpu_us_per_request": loaded.cpu_us_per_request,
+        "foreign_cpus_busy": loaded.foreign_cores,
+    }
+    line = (f"  round {round_no} {topology.name:<9} {loaded.requests_per_s:8.1f} req/s  "
+            f"p50 {loaded.p50_ms:6.2f} ms  p99 {loaded.p99_ms:6.2f} ms  "
+            f"CPU {_f(loaded.cpu_us_per_request, '.0f')} us/req  other load {_f(loaded.foreign_cores, '.2f')}")
+    single = None
+    if args.unloaded_duration > 0:
+        single = run_wrk(wrk, topology.url, duration=args.unloaded_duration, connections=1, threads=1)
+        entry["unloaded"] = {"requests_per_s": single.requests_per_s, "p50_ms": single.p50_ms,
+                             "p99_ms": single.p99_ms, "non_2xx": single.non_2xx,
+                             "socket_errors": single.socket_errors}
+        line += f"  | 1 conn: p50 {single.p50_ms:5.2f} ms"
+    print(line, flush=True)
+    return loaded, single, entry
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -535,42 +597,25 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         runs: dict[str, list[WrkResult]] = {n: [] for n in TOPOLOGIES}
         unloaded: dict[str, list[WrkResult]] = {n: [] for n in TOPOLOGIES}
         raw: list[dict[str, Any]] = []
-        for round_no in range(args.rounds):
+        for round_no in range(1, args.rounds + 1):
             # Rotate the order every round, so no topology always runs first or right after another.
-            order = TOPOLOGIES[round_no % 3:] + TOPOLOGIES[:round_no % 3]
-            for name in order:
-                topology = topologies[name]
-                if args.warmup > 0:
-                    run_wrk(wrk, topology.url, duration=args.warmup, connections=args.connections,
-                            threads=args.threads)
-                result = run_wrk(wrk, topology.url, duration=args.duration, connections=args.connections,
-                                 threads=args.threads, pids=topology.pids)
-                runs[name].append(result)
-                entry: dict[str, Any] = {
-                    "round": round_no + 1, "topology": name, "requests_per_s": result.requests_per_s,
-                    "p50_ms": result.p50_ms, "p75_ms": result.p75_ms, "p90_ms": result.p90_ms,
-                    "p99_ms": result.p99_ms, "requests": result.requests, "non_2xx": result.non_2xx,
-                    "socket_errors": result.socket_errors, "server_cpu_s": result.cpu_s,
-                    "cpu_us_per_request": result.cpu_us_per_request,
-                }
-                line = (f"  round {round_no + 1} {name:<9} {result.requests_per_s:8.1f} req/s  "
-                        f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  "
-                        f"CPU {_f(result.cpu_us_per_request, '.0f')} us/req")
-                if args.unloaded_duration > 0:
-                    single = run_wrk(wrk, topology.url, duration=args.unloaded_duration, connections=1,
-                                     threads=1)
+            shift = (round_no - 1) % len(TOPOLOGIES)
+            for name in TOPOLOGIES[shift:] + TOPOLOGIES[:shift]:
+                others = [s.proc.pid for s in fleet.servers if s.proc.pid not in topologies[name].pids]
+                loaded, single, entry = measure_once(wrk, topologies[name], others, args, round_no)
+                runs[name].append(loaded)
+                if single is not None:
                     unloaded[name].append(single)
-                    entry["unloaded"] = {"requests_per_s": single.requests_per_s, "p50_ms": single.p50_ms,
-                                         "p99_ms": single.p99_ms, "non_2xx": single.non_2xx,
-                                         "socket_errors": single.socket_errors}
-                    line += f"  | 1 conn: p50 {single.p50_ms:5.2f} ms"
-                for result_ in (result, *(unloaded[name][-1:] if args.unloaded_duration > 0 else [])):
-                    if result_.non_2xx or result_.socket_errors:
-                        report["warnings"].append(
-                            f"round {round_no + 1} {name}: {result_.non_2xx} non-2xx answers, "
-                            f"{result_.socket_errors} socket errors: that run's figures are not comparable")
                 raw.append(entry)
-                print(line, flush=True)
+                for result in (loaded, single):
+                    if result is not None and (result.non_2xx or result.socket_errors):
+                        report["warnings"].append(
+                            f"round {round_no} {name}: {result.non_2xx} non-2xx answers, {result.socket_errors} "
+                            "socket errors: that run's figures are not comparable")
+                if (loaded.foreign_cores or 0) > FOREIGN_LOAD_WARNING:
+                    report["warnings"].append(
+                        f"round {round_no} {name}: other processes kept {loaded.foreign_cores:.2f} CPUs busy "
+                        "during the run; its figures are disturbed")
         report["runs"] = raw
         report["summary"] = summarise(runs, unloaded)
         report["memory"] = {
@@ -598,17 +643,17 @@ def main(argv: list[str] | None = None) -> None:
     find_wrk()
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
     workdir = Path(tempfile.mkdtemp(prefix="basisdienste-bench-"))
-    ok = False
     try:
         report = run(args, workdir)
-        ok = True
     except BenchmarkError as exc:
         sys.exit(f"benchmark failed: {exc}\n(data and logs kept in {workdir})")
-    finally:
-        if ok and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        elif ok:
-            print(f"data and logs kept in {workdir}")
+    except (KeyboardInterrupt, SystemExit):
+        print(f"\ninterrupted; all servers stopped, data and logs kept in {workdir}", file=sys.stderr)
+        raise
+    if args.keep:
+        print(f"data and logs kept in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     print()
     print(render(report))
     args.results_dir.mkdir(parents=True, exist_ok=True)

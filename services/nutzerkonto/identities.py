@@ -29,9 +29,9 @@ def postkorb_handle_for(identity_id: str) -> str:
     return str(uuid.uuid5(_POSTKORB_NAMESPACE, identity_id))
 
 
-def _card(given: str, family: str, born: str, place: str, street: str, zip_code: str, city: str, *,
-          birth_name: str = "", nationality: str = "D", issuing_state: str = "D", document_type: str = "ID",
-          doctoral_degree: str = "", artistic_name: str = "") -> dict[str, Any]:
+def card_data(given: str, family: str, born: str, place: str, street: str, zip_code: str, city: str, *,
+              birth_name: str = "", nationality: str = "D", issuing_state: str = "D", document_type: str = "ID",
+              doctoral_degree: str = "", artistic_name: str = "") -> dict[str, Any]:
     """Card data as the eID-Server returns it (BSI TR-03130 field names)."""
     return {
         "GivenNames": given, "FamilyNames": family, "BirthName": birth_name, "DateOfBirth": born,
@@ -42,6 +42,7 @@ def _card(given: str, family: str, born: str, place: str, street: str, zip_code:
     }
 
 
+# "country" is ISO 3166-1 alpha-2 as BundID sends it ("DE"); "nationality" is the card's ICAO code ("D").
 SEED: tuple[dict[str, Any], ...] = (
     {   # The standard test card (PersoSim DefaultPersoTestPkiTemplate01).
         "id": "erika-mustermann", "kind": "person", "display_name": "Erika Mustermann", "username": "erika",
@@ -49,9 +50,9 @@ SEED: tuple[dict[str, Any], ...] = (
         "attributes": {"givenName": "Erika", "surname": "Mustermann", "birthName": "Gabler",
                        "birthdate": "1964-08-12", "placeOfBirth": "Berlin", "gender": "2", "nationality": "D",
                        "postalAddress": "Heidestraße 17", "postalCode": "51147", "localityName": "Köln",
-                       "country": "D", "mail": "erika.mustermann@example.org", "telephoneNumber": "+49 221 4711"},
-        "card": _card("ERIKA", "MUSTERMANN", "19640812", "BERLIN", "HEIDESTRASSE 17", "51147", "KÖLN",
-                      birth_name="GABLER"),
+                       "country": "DE", "mail": "erika.mustermann@example.org", "telephoneNumber": "+49 221 4711"},
+        "card": card_data("ERIKA", "MUSTERMANN", "19640812", "BERLIN", "HEIDESTRASSE 17", "51147", "KÖLN",
+                          birth_name="GABLER"),
     },
     {   # A citizen of Koblenz, for the Land's own services (Bewohnerparkausweis, Hundesteuer).
         "id": "max-mustermann", "kind": "person", "display_name": "Max Mustermann", "username": "max",
@@ -59,8 +60,8 @@ SEED: tuple[dict[str, Any], ...] = (
         "attributes": {"givenName": "Max", "surname": "Mustermann", "birthdate": "1985-02-17",
                        "placeOfBirth": "Koblenz", "gender": "1", "nationality": "D",
                        "postalAddress": "Clemensstraße 1", "postalCode": "56068", "localityName": "Koblenz",
-                       "country": "D", "mail": "max.mustermann@example.org"},
-        "card": _card("MAX", "MUSTERMANN", "19850217", "KOBLENZ", "CLEMENSSTRASSE 1", "56068", "KOBLENZ"),
+                       "country": "DE", "mail": "max.mustermann@example.org"},
+        "card": card_data("MAX", "MUSTERMANN", "19850217", "KOBLENZ", "CLEMENSSTRASSE 1", "56068", "KOBLENZ"),
     },
     {   # A minor: online services must not let her apply where the law asks for full age.
         "id": "lena-mustermann", "kind": "person", "display_name": "Lena Mustermann (minderjährig)",
@@ -68,8 +69,8 @@ SEED: tuple[dict[str, Any], ...] = (
         "attributes": {"givenName": "Lena", "surname": "Mustermann", "birthdate": "2011-06-03",
                        "placeOfBirth": "Koblenz", "gender": "2", "nationality": "D",
                        "postalAddress": "Clemensstraße 1", "postalCode": "56068", "localityName": "Koblenz",
-                       "country": "D"},
-        "card": _card("LENA", "MUSTERMANN", "20110603", "KOBLENZ", "CLEMENSSTRASSE 1", "56068", "KOBLENZ"),
+                       "country": "DE"},
+        "card": card_data("LENA", "MUSTERMANN", "20110603", "KOBLENZ", "CLEMENSSTRASSE 1", "56068", "KOBLENZ"),
     },
     {   # A foreign EU citizen: only a notified eID from her own state (eIDAS), no German card, no ELSTER.
         "id": "elodie-martin", "kind": "person", "display_name": "Élodie Martin (FR, eIDAS)", "username": "elodie",
@@ -84,7 +85,7 @@ SEED: tuple[dict[str, Any], ...] = (
         "id": "musterbau-gmbh", "kind": "organisation", "display_name": "Musterbau GmbH (Unternehmenskonto)",
         "username": "musterbau", "methods": [Method.ELSTER],
         "attributes": {"organizationName": "Musterbau GmbH", "postalAddress": "Rheinstraße 20",
-                       "postalCode": "56068", "localityName": "Koblenz", "country": "D",
+                       "postalCode": "56068", "localityName": "Koblenz", "country": "DE",
                        "mail": "kontakt@musterbau.example"},
         "card": None,
     },

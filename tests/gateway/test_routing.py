@@ -140,3 +140,11 @@ async def test_unreachable_upstream_is_a_502_problem_naming_the_service(gateway_
         assert health.status_code == 503
         assert health.json()["services"]["postfach"]["status"] == "fail"
     await upstream.aclose()
+
+
+async def test_rfc8414_metadata_location_for_an_issuer_with_a_path(client: httpx.AsyncClient) -> None:
+    direct = await client.get("/nutzerkonto/.well-known/oauth-authorization-server")
+    inserted = await client.get("/.well-known/oauth-authorization-server/nutzerkonto")
+    assert inserted.status_code == 200
+    assert inserted.json() == direct.json()
+    assert (await client.get("/.well-known/oauth-authorization-server/steuerkonto")).status_code == 404
