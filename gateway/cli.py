@@ -82,15 +82,29 @@ async def _print_banner(server: uvicorn.Server, base: str, started: float) -> No
     for name in SERVICE_NAMES:
         status = health.get("services", {}).get(name, {}).get("status", "?")
         lines.append(f"  {name:<17}{base}/{name}  [{status}]")
-    credentials = {n: s for n, s in seed.items() if n != "gateway" and s}
-    lines.append("Seeded test credentials (GET /_emulator/seed):")
-    if credentials:
-        for name, data in credentials.items():
-            lines.append(f"  {name}: {data}")
-    else:
-        lines.append("  none yet: the services seed their identities, clients and authorities as they are built")
+    lines.append("Seeded test data (all of it: GET /_emulator/seed):")
+    for name in SERVICE_NAMES:
+        lines.extend(f"  {name} {line}" for line in _summary(seed.get(name) or {}))
     lines.append("Ctrl-C stops the suite.")
     print("\n".join(lines), flush=True)
+
+
+# The fields of a seeded item that a developer needs to log in or authenticate with it.
+_CREDENTIAL_FIELDS = ("id", "client_id", "entity_id", "username", "password", "client_secret")
+
+
+def _summary(seed: dict) -> list[str]:
+    """One line per seeded value or item (identities, clients...), credentials only."""
+    lines = []
+    for key, value in seed.items():
+        if isinstance(value, str | int | float):
+            lines.append(f"{key}: {value}")
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    fields = [str(item[f]) for f in _CREDENTIAL_FIELDS if item.get(f)]
+                    lines.append(f"{key}: " + " / ".join(fields))
+    return lines
 
 
 def _run(app: object, args: argparse.Namespace, suite: SuiteSettings, *, banner: bool) -> None:
