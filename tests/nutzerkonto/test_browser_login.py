@@ -127,3 +127,44 @@ async def test_erika_logs_in_with_the_online_ausweis_in_chromium(running_suite: 
     assert tokens.status_code == 200, tokens.text
     claims = jwt.decode(tokens.json()["id_token"], options={"verify_signature": False})
     assert claims["acr"] == "STORK-QAA-Level-4" and claims["nonce"] == "n-0S6_WzA2Mj"
+
+
+@pytest.mark.parametrize(("level", "person", "method", "reached"), [
+    (1, "Max Mustermann", "Benutzername und Passwort", 1),
+    (3, "Musterbau GmbH", "ELSTER-Zertifikat", 3),
+    (4, "Élodie Martin", "EU-eID (eIDAS)", 4),
+])
+async def test_logins_at_each_trust_level_in_chromium(running_suite: str, level: int, person: str, method: str,
+                                                      reached: int) -> None:
+    base = running_suite
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    authorize = f"{base}/nutzerkonto/authorize?" + urlencode({
+        "response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "scope": "openid",
+        "state": "s", "code_challenge": challenge, "code_challenge_method": "S256",
+        "acr_values": f"STORK-QAA-Level-{level}"})
+    arrived: list[str] = []
+
+    async def online_service(route: Route) -> None:
+        arrived.append(route.request.url)
+        await route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>ok</title>")
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(locale="de-DE")
+            await page.route("http://127.0.0.1:5173/**", online_service)
+            await page.goto(authorize)
+            await page.get_by_label(person, exact=False).check()
+            await page.get_by_label(method, exact=False).check()
+            await page.get_by_role("button", name="Anmelden").click()
+            await page.wait_for_url("http://127.0.0.1:5173/callback**")
+        finally:
+            await browser.close()
+    code = parse_qs(urlsplit(arrived[0]).query)["code"][0]
+    async with httpx.AsyncClient(base_url=base) as http:
+        tokens = await http.post("/nutzerkonto/token", data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "client_id": CLIENT_ID,
+            "code_verifier": verifier})
+    claims = jwt.decode(tokens.json()["id_token"], options={"verify_signature": False})
+    assert claims["acr"] == f"STORK-QAA-Level-{reached}"
