@@ -86,6 +86,8 @@ def database_target(settings: ServiceSettings) -> DatabaseTarget:
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # The driver would open transactions lazily with a plain BEGIN; _begin_immediately opens them instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers and the outbox dispatcher work while a request writes; the timeout waits out the writer.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -93,6 +95,16 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _begin_immediately(connection) -> None:  # type: ignore[no-untyped-def]
+    """Take SQLite's write lock when a transaction starts, not when it first writes.
+
+    With a plain BEGIN, a transaction that has read and then writes while another connection committed in between
+    fails at once with "database is locked" (SQLite cannot upgrade a stale read snapshot; the busy timeout does not
+    apply). Concurrent requests then answer 500. Starting every transaction as a writer makes them queue instead.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -104,6 +116,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(target.url, **kwargs)
         if target.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
+            event.listen(self.engine.sync_engine, "begin", _begin_immediately)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def ping(self) -> None:

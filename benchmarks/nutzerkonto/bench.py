@@ -332,6 +332,30 @@ def describe_token(info: dict[str, Any]) -> str:
             f"claims {', '.join(info['claims'])}")
 
 
+def log_findings(server: Server) -> dict[str, Any]:
+    """What a basisdienste server's JSON log says about token answers other than 200 (access log) and about
+    errors (message: exception, counted), so that a non-2xx answer counted by ab or wrk can be explained after
+    the temporary files are gone. ``ClientDisconnect`` comes from requests in flight when ab or wrk stop."""
+    statuses: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    for path in (server.stdout, server.stderr):
+        with contextlib.suppress(OSError), path.open(errors="replace") as lines:
+            for line in lines:
+                if not line.startswith("{"):
+                    continue
+                with contextlib.suppress(ValueError):
+                    entry = json.loads(line)
+                    status = entry.get("status")
+                    if isinstance(status, int) and status != 200 and str(entry.get("path", "")).endswith("/token"):
+                        key = f"{entry.get('method')} {entry.get('path')} {status}"
+                        statuses[key] = statuses.get(key, 0) + 1
+                    if entry.get("level") in ("error", "critical"):
+                        exc = str(entry.get("exc") or "").strip().splitlines()
+                        key = f"{str(entry.get('msg', '')).strip()[:200]}: {exc[-1][:200] if exc else '-'}"
+                        errors[key] = errors.get(key, 0) + 1
+    return {"non_200_answers": statuses, "errors": errors}
+
+
 # --- authorization-code flow -----------------------------------------------------------------------------
 
 
@@ -617,6 +641,11 @@ def run(args: argparse.Namespace, workdir: Path, exes: dict[str, str]) -> dict[s
         for server in fleet.servers:
             if server.proc.poll() is not None:
                 report["warnings"].append(f"{server.name} exited during the benchmark ({server.proc.returncode})")
+        report["server_logs"] = {name: log_findings(servers[name].server) for name in targets
+                                 if name != "oidc-provider"}
+        for name, found in report["server_logs"].items():
+            if found["non_200_answers"] or found["errors"]:
+                report["warnings"].append(f"{LABELS[name]} logged {found['non_200_answers']} {found['errors']}")
         node_log = servers["oidc-provider"].server
         for path in (node_log.stdout, node_log.stderr):
             with contextlib.suppress(OSError):
