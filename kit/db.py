@@ -111,6 +111,10 @@ class Database:
     def __init__(self, target: DatabaseTarget) -> None:
         self.target = target
         kwargs: dict[str, object] = {"pool_pre_ping": not target.is_sqlite}
+        if target.is_sqlite:
+            # SQLite has one writer at a time anyway: with one connection, requests queue for it in asyncio
+            # instead of sleeping in SQLite's busy handler (which made p99 latency seconds under load).
+            kwargs.update(pool_size=1, max_overflow=0, pool_timeout=30)
         if target.schema:
             kwargs["connect_args"] = {"server_settings": {"search_path": target.schema}}
         self.engine: AsyncEngine = create_async_engine(target.url, **kwargs)

@@ -374,20 +374,23 @@ def check_endpoint(topology: Topology) -> None:
 
 def measure_startup(fleet: Fleet, workdir: Path, launches: int, timeout: float) -> dict[str, Any]:
     """Launch ``basisdienste up`` on a fresh data dir until its suite health passes; RSS once healthy."""
-    seconds, rss = [], []
+    seconds, rss, foreign = [], [], []
     for i in range(launches):
         (port,) = free_ports(1)
         data = str(workdir / f"data-startup-{i + 1}")
+        busy, own = machine_busy_seconds(), own_cpu_seconds()
         server = fleet.launch(f"startup-{i + 1}", ["up", "--data-dir", data], port=port, env=server_env())
         try:
             seconds.append(wait_healthy(server, timeout=timeout, healthy=suite_healthy))
             rss.append(rss_kb(server.proc.pid))
+            others = machine_busy_seconds() - busy - (own_cpu_seconds() - own) - cpu_seconds(server.proc.pid)
+            foreign.append(max(0.0, others) / seconds[-1])
         finally:
             fleet.stop(server)
-        print(f"  launch {i + 1}: healthy after {seconds[-1]:.2f} s, RSS {rss[-1] / 1024:.0f} MiB",
-              flush=True)
+        print(f"  launch {i + 1}: healthy after {seconds[-1]:.2f} s, RSS {rss[-1] / 1024:.0f} MiB, "
+              f"other load {foreign[-1]:.2f}", flush=True)
     return {"launch_to_healthy_s": seconds, "median_s": statistics.median(seconds),
-            "rss_when_healthy_kb": rss, "median_rss_kb": statistics.median(rss)}
+            "rss_when_healthy_kb": rss, "median_rss_kb": statistics.median(rss), "foreign_cpus_busy": foreign}
 
 
 def summarise(runs: dict[str, list[WrkResult]], unloaded: dict[str, list[WrkResult]]) -> dict[str, Any]:
@@ -582,6 +585,10 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         print(f"start-up of `basisdienste up` ({args.launches} launches, fresh data dir each) ...",
               flush=True)
         report["startup"] = measure_startup(fleet, workdir, args.launches, args.startup_timeout)
+        for i, load in enumerate(report["startup"]["foreign_cpus_busy"], 1):
+            if load > FOREIGN_LOAD_WARNING:
+                report["warnings"].append(f"start-up launch {i}: other processes kept {load:.2f} CPUs busy; "
+                                          "its time is disturbed")
 
         print("starting the three topologies ...", flush=True)
         topologies = {

@@ -102,7 +102,7 @@ async def authorization_code(session: AsyncSession, provider: OidcProvider, clie
         access_claims=_person_claims(identity, row.scope),
     )
     # Refresh tokens go to every client registered for the grant; offline_access is not required.
-    return token_response(session, provider, grant, now=now, nonce=row.nonce, with_id_token="openid" in row.scope,
+    return await token_response(session, provider, grant, now=now, nonce=row.nonce, with_id_token="openid" in row.scope,
                           refresh_grant=grant if "refresh_token" in client.grant_types else None)
 
 
@@ -153,7 +153,7 @@ async def refresh(session: AsyncSession, provider: OidcProvider, client: OAuthCl
     )
     # RFC 6749 §6: the new refresh token keeps the scope of the one it replaces, however narrow this request;
     # OIDC Core §12.2: the new ID token has the same sub, aud and auth_time, and no nonce.
-    return token_response(session, provider, grant, now=now, with_id_token="openid" in scope,
+    return await token_response(session, provider, grant, now=now, with_id_token="openid" in scope,
                           refresh_grant=dataclasses.replace(grant, scope=original_scope))
 
 
@@ -169,7 +169,7 @@ async def client_credentials(session: AsyncSession, provider: OidcProvider, clie
     # RFC 9068 §2.2: without a resource owner, sub is the client itself.
     grant = Grant(client_id=client.client_id, subject=client.client_id, scope=scope,
                   audiences=_requested_audiences(client, form, []))
-    return token_response(session, provider, grant, now=now, refresh_grant=None, with_id_token=False)
+    return await token_response(session, provider, grant, now=now, refresh_grant=None, with_id_token=False)
 
 
 GRANTS = {"authorization_code": authorization_code, "refresh_token": refresh,

@@ -3,6 +3,7 @@
 and the server-side log every issued token is written to (revocation, introspection, replay detection).
 """
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -58,9 +59,12 @@ class Grant:
     access_claims: dict[str, Any] = field(default_factory=dict)
 
 
-def sign(provider: OidcProvider, claims: dict[str, Any], *, typ: str) -> str:
+async def sign(provider: OidcProvider, claims: dict[str, Any], *, typ: str) -> str:
+    """RS256 over a 3072-bit key costs about 2 ms; in a worker thread (cryptography releases the GIL) the event
+    loop keeps serving, and signatures of concurrent requests use the second core."""
     key = provider.keys.active
-    return jwt.encode(claims, key.private_key, algorithm=ALG, headers={"kid": key.kid, "typ": typ})
+    return await asyncio.to_thread(jwt.encode, claims, key.private_key, algorithm=ALG,
+                                   headers={"kid": key.kid, "typ": typ})
 
 
 def _row(grant: Grant, *, jti: str, kind: str, now: dt.datetime, expires_at: dt.datetime,
@@ -85,7 +89,7 @@ def _login_claims(grant: Grant) -> dict[str, Any]:
     return claims
 
 
-def access_token(session: AsyncSession, provider: OidcProvider, grant: Grant, *,
+async def access_token(session: AsyncSession, provider: OidcProvider, grant: Grant, *,
                  now: dt.datetime) -> tuple[str, int]:
     """An RFC 9068 access token (§2.2 claims; ``sub`` is the client_id when no person is involved)."""
     ttl = provider.settings.access_token_ttl_seconds
@@ -97,10 +101,10 @@ def access_token(session: AsyncSession, provider: OidcProvider, grant: Grant, *,
         **_login_claims(grant), **grant.access_claims,
     }
     session.add(_row(grant, jti=jti, kind="access", now=now, expires_at=now + dt.timedelta(seconds=ttl)))
-    return sign(provider, claims, typ=ACCESS_TOKEN_TYPE), ttl
+    return await sign(provider, claims, typ=ACCESS_TOKEN_TYPE), ttl
 
 
-def id_token(session: AsyncSession, provider: OidcProvider, grant: Grant, *, now: dt.datetime,
+async def id_token(session: AsyncSession, provider: OidcProvider, grant: Grant, *, now: dt.datetime,
              access: str, nonce: str | None) -> str:
     """The ID token (OIDC Core §2): audience and authorized party are the client."""
     ttl = provider.settings.id_token_ttl_seconds
@@ -114,7 +118,7 @@ def id_token(session: AsyncSession, provider: OidcProvider, grant: Grant, *, now
     if nonce is not None:
         claims["nonce"] = nonce
     session.add(_row(grant, jti=jti, kind="id", now=now, expires_at=now + dt.timedelta(seconds=ttl)))
-    return sign(provider, claims, typ="JWT")
+    return await sign(provider, claims, typ="JWT")
 
 
 def refresh_token(session: AsyncSession, provider: OidcProvider, grant: Grant, *, now: dt.datetime) -> str:
@@ -127,17 +131,17 @@ def refresh_token(session: AsyncSession, provider: OidcProvider, grant: Grant, *
     return value
 
 
-def token_response(session: AsyncSession, provider: OidcProvider, grant: Grant, *, now: dt.datetime,
+async def token_response(session: AsyncSession, provider: OidcProvider, grant: Grant, *, now: dt.datetime,
                    refresh_grant: Grant | None, with_id_token: bool, nonce: str | None = None) -> dict[str, Any]:
     """The successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3); a refresh token when
     ``refresh_grant`` is given (it may carry a wider scope than this access token, RFC 6749 §6)."""
-    access, expires_in = access_token(session, provider, grant, now=now)
+    access, expires_in = await access_token(session, provider, grant, now=now)
     response: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": expires_in,
                                 "scope": " ".join(grant.scope)}
     if refresh_grant is not None:
         response["refresh_token"] = refresh_token(session, provider, refresh_grant, now=now)
     if with_id_token:
-        response["id_token"] = id_token(session, provider, grant, now=now, access=access, nonce=nonce)
+        response["id_token"] = await id_token(session, provider, grant, now=now, access=access, nonce=nonce)
     return response
 
 
