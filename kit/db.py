@@ -104,7 +104,8 @@ def _begin_immediately(connection) -> None:  # type: ignore[no-untyped-def]
     fails at once with "database is locked" (SQLite cannot upgrade a stale read snapshot; the busy timeout does not
     apply). Concurrent requests then answer 500. Starting every transaction as a writer makes them queue instead.
     """
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -125,7 +126,9 @@ class Database:
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+            # No transaction: a health check must not queue behind writers for SQLite's write lock.
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("SELECT 1"))
 
     async def truncate(self, *metadatas: MetaData) -> None:
         """Empty every table the service owns, in one transaction; the schema and migrations stay.
