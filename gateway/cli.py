@@ -123,7 +123,9 @@ def _run(app: object, args: argparse.Namespace, suite: SuiteSettings, *, banner:
             task.cancel()
 
     try:
-        asyncio.run(main())
+        # uvicorn's loop factory: uvloop where installed (uvicorn[standard]), as `uvicorn` itself would run.
+        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+            runner.run(main())
     except KeyboardInterrupt:
         # uvicorn has already shut down gracefully and re-raised Ctrl-C: that is a normal end.
         pass
