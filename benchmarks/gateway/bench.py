@@ -643,15 +643,13 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     return report
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
-    if args.rounds < 1 or args.launches < 1 or args.duration <= 0 or args.connections < 1:
-        sys.exit("--rounds, --launches, --duration and --connections must be positive")
-    find_wrk()
+def run_and_report(name: str, args: argparse.Namespace, run: Callable[[Path], dict[str, Any]],
+                   render: Callable[[dict[str, Any]], str]) -> None:
+    """Run a benchmark in a fresh work directory, print its table and write its JSON (shared by all benchmarks)."""
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
-    workdir = Path(tempfile.mkdtemp(prefix="basisdienste-bench-"))
+    workdir = Path(tempfile.mkdtemp(prefix=f"basisdienste-bench-{name}-"))
     try:
-        report = run(args, workdir)
+        report = run(workdir)
     except BenchmarkError as exc:
         sys.exit(f"benchmark failed: {exc}\n(data and logs kept in {workdir})")
     except (KeyboardInterrupt, SystemExit):
@@ -665,7 +663,15 @@ def main(argv: list[str] | None = None) -> None:
     print(render(report))
     args.results_dir.mkdir(parents=True, exist_ok=True)
     stamp = report["timestamp"].replace(":", "").replace("-", "")
-    path = args.results_dir / f"gateway-{stamp}.json"
+    path = args.results_dir / f"{name}-{stamp}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nresults written to {path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.rounds < 1 or args.launches < 1 or args.duration <= 0 or args.connections < 1:
+        sys.exit("--rounds, --launches, --duration and --connections must be positive")
+    find_wrk()
+    run_and_report("gateway", args, lambda workdir: run(args, workdir), render)
 

@@ -23,11 +23,9 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -53,6 +51,7 @@ from benchmarks.gateway.bench import (
     own_cpu_seconds,
     parse_wrk,
     rss_kb,
+    run_and_report,
     server_env,
     service_healthy,
     suite_healthy,
@@ -555,10 +554,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _raise_on_sigterm(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # so the finally below stops the servers
-
-
 def run(args: argparse.Namespace, workdir: Path, exes: dict[str, str]) -> dict[str, Any]:
     tools = [t for t in args.tools.split(",") if t]
     targets = [t for t in TARGETS if not (t == "direct" and args.no_direct)]
@@ -670,23 +665,4 @@ def main(argv: list[str] | None = None) -> None:
         exes["ab"] = require("ab", "sudo apt-get install apache2-utils")
     if "wrk" in tools:
         exes["wrk"] = require("wrk", "sudo apt-get install wrk")
-    signal.signal(signal.SIGTERM, _raise_on_sigterm)
-    workdir = Path(tempfile.mkdtemp(prefix="basisdienste-bench-nutzerkonto-"))
-    try:
-        report = run(args, workdir, exes)
-    except BenchmarkError as exc:
-        sys.exit(f"benchmark failed: {exc}\n(data and logs kept in {workdir})")
-    except (KeyboardInterrupt, SystemExit):
-        print(f"\ninterrupted; all servers stopped, data and logs kept in {workdir}", file=sys.stderr)
-        raise
-    if args.keep:
-        print(f"data, logs and the npm install kept in {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-    print()
-    print(render(report))
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    stamp = report["timestamp"].replace(":", "").replace("-", "")
-    path = args.results_dir / f"nutzerkonto-{stamp}.json"
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nresults written to {path}")
+    run_and_report("nutzerkonto", args, lambda workdir: run(args, workdir, exes), render)
