@@ -42,6 +42,7 @@ class NutzerkontoHooks(ServiceHooks):
             await oidc_clients.populate(session, self.state.settings.clients, now)
             await session.commit()
         self.oidc.limiter.clear()
+        self.oidc.clients.clear()
 
     async def seed(self, runtime: ServiceRuntime) -> dict[str, Any]:
         async with runtime.db.sessionmaker() as session:

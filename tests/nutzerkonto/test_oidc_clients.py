@@ -254,3 +254,26 @@ async def test_a_client_credentials_token_opens_an_eid_session(op: tuple[Gateway
         "Authorization": f"Bearer {without_scope.json()['access_token']}"}, json={
         "UseOperations": {"GivenNames": "REQUIRED"}, "RefreshAddress": "http://localhost:8080/eid/fertig"})
     assert refused.status_code == 401  # meant for the postfach, not for the Nutzerkonto
+
+
+async def test_a_changed_or_deleted_client_counts_at_once(op: tuple[Gateway, httpx.AsyncClient]) -> None:
+    """The token endpoint caches clients; registering, replacing, deleting and resetting must not leave it stale."""
+    _, client = op
+    request = {"grant_type": "client_credentials", "scope": "postfach"}
+    registration = {"client_id": "wechselnd", "client_secret": "erstes-geheimnis",
+                    "grant_types": ["client_credentials"], "scopes": ["postfach"], "audiences": ["postfach"]}
+    assert (await client.post("/_emulator/nutzerkonto/clients", json=registration)).status_code == 201
+    assert (await client.post(TOKEN, data=request, auth=("wechselnd", "erstes-geheimnis"))).status_code == 200
+
+    replaced = {**registration, "client_secret": "zweites-geheimnis"}
+    assert (await client.post("/_emulator/nutzerkonto/clients", json=replaced)).status_code == 201
+    assert (await client.post(TOKEN, data=request, auth=("wechselnd", "erstes-geheimnis"))).status_code == 401
+    assert (await client.post(TOKEN, data=request, auth=("wechselnd", "zweites-geheimnis"))).status_code == 200
+
+    assert (await client.delete("/_emulator/nutzerkonto/clients/wechselnd")).status_code == 204
+    assert (await client.post(TOKEN, data=request, auth=("wechselnd", "zweites-geheimnis"))).status_code == 401
+
+    assert (await client.post("/_emulator/nutzerkonto/clients", json=replaced)).status_code == 201
+    assert (await client.post(TOKEN, data=request, auth=("wechselnd", "zweites-geheimnis"))).status_code == 200
+    assert (await client.post("/_emulator/reset")).status_code == 200
+    assert (await client.post(TOKEN, data=request, auth=("wechselnd", "zweites-geheimnis"))).status_code == 401

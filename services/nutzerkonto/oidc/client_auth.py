@@ -98,7 +98,7 @@ async def authenticate(
         # slow_down (RFC 8628 §3.5, in the IANA OAuth error registry) is the registered code for "back off".
         raise OAuthError("slow_down", f"too many failed authentications of {client_id}; retry in {retry_after} s",
                          status=429, headers={"Retry-After": str(retry_after)})
-    client = await clients.get_client(session, client_id)
+    client = await provider.clients.get(session, client_id)
     try:
         if client is None:
             raise _Refused(f"unknown client {client_id}")

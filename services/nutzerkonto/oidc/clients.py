@@ -10,7 +10,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.nutzerkonto.oidc.models import OAuthClient
@@ -190,6 +190,31 @@ async def register(session: AsyncSession, client: ClientIn, now: dt.datetime) ->
 
 async def get_client(session: AsyncSession, client_id: str) -> OAuthClient | None:
     return await session.get(OAuthClient, client_id)
+
+
+class ClientCache:
+    """Registered clients by id, read from the database once: the token endpoint authenticates a client on every
+    request. Cached rows are detached, so no session's rollback can expire them under another request."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, OAuthClient] = {}
+
+    async def get(self, session: AsyncSession, client_id: str) -> OAuthClient | None:
+        client = self._clients.get(client_id)
+        if client is None:
+            client = await get_client(session, client_id)
+            if client is not None:
+                session.expunge(client)
+                self._clients[client_id] = client
+        return client
+
+    def clear(self) -> None:
+        self._clients.clear()
+
+    def clear_after_commit(self, session: AsyncSession) -> None:
+        """For a session that changes clients: forget them now, and again once the change is visible to all."""
+        self._clients.clear()
+        event.listen(session.sync_session, "after_commit", lambda _: self._clients.clear(), once=True)
 
 
 async def list_clients(session: AsyncSession) -> list[OAuthClient]:

@@ -28,12 +28,14 @@ async def list_clients(session: SessionDep) -> list[dict[str, Any]]:
 @router.post("/clients", name="oidc_register_client", status_code=201)
 async def register_client(body: clients.ClientIn, session: SessionDep, request: Request) -> dict[str, Any]:
     """Register (or replace) a client; a confidential client without a secret gets a generated one."""
+    request.app.state.oidc.clients.clear_after_commit(session)
     row = await clients.register(session, body, request.app.state.runtime.clock.now())
     return clients.describe(row)
 
 
 @router.delete("/clients/{client_id}", name="oidc_delete_client", status_code=204)
-async def delete_client(client_id: str, session: SessionDep) -> Response:
+async def delete_client(client_id: str, session: SessionDep, request: Request) -> Response:
+    request.app.state.oidc.clients.clear_after_commit(session)
     if not await clients.delete_client(session, client_id):
         raise Problem(404, f"No client {client_id!r}.")
     return Response(status_code=204)

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.nutzerkonto.keys import KeyRing
+from services.nutzerkonto.oidc.clients import ClientCache
 from services.nutzerkonto.settings import NutzerkontoSettings
 
 _MAX_TRACKED_CLIENT_IDS = 10_000
@@ -56,10 +57,12 @@ class OidcProvider:
     settings: NutzerkontoSettings
     keys: KeyRing
     limiter: FailureLimiter
+    clients: ClientCache
 
     @classmethod
     def create(cls, settings: NutzerkontoSettings, keys: KeyRing) -> "OidcProvider":
-        return cls(settings=settings, keys=keys, limiter=FailureLimiter(settings.client_auth_failures_per_minute))
+        return cls(settings=settings, keys=keys, limiter=FailureLimiter(settings.client_auth_failures_per_minute),
+                   clients=ClientCache())
 
     @property
     def issuer(self) -> str:
