@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import SessionDep
 from services.nutzerkonto import identities
@@ -20,6 +21,7 @@ from services.nutzerkonto.oidc import claims, client_auth, discovery, grants, in
 from services.nutzerkonto.oidc.errors import NO_STORE, OAuthError, invalid_client, invalid_request, invalid_token
 from services.nutzerkonto.oidc.errors import redirect as redirect_to_client
 from services.nutzerkonto.oidc.logout import logout as end_session
+from services.nutzerkonto.oidc.models import OAuthClient
 from services.nutzerkonto.oidc.provider import OidcDep, OidcProvider
 from services.nutzerkonto.trust import Level
 
@@ -53,6 +55,15 @@ def _now(request: Request) -> dt.datetime:
 def _present(items: list[tuple[str, Any]]) -> list[tuple[str, str]]:
     # RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted."
     return [(k, v) for k, v in items if isinstance(v, str) and v != ""]
+
+
+async def _client_request(request: Request, session: AsyncSession, provider: OidcProvider,
+                          endpoint: str) -> tuple[dict[str, Any], OAuthClient]:
+    """The form of a request to a client-authenticated endpoint (token, introspection, revocation) and its client."""
+    form = await _oauth_form(request)
+    client = await client_auth.authenticate(session, provider, form=form, now=_now(request),
+                                            authorization=request.headers.get("authorization"), endpoint=endpoint)
+    return form, client
 
 
 async def _oauth_form(request: Request) -> dict[str, Any]:
@@ -131,10 +142,7 @@ async def token(request: Request, session: SessionDep, provider: OidcDep) -> Res
     """Token request (RFC 6749 §3.2): authorization_code, refresh_token or client_credentials."""
     now = _now(request)
     try:
-        form = await _oauth_form(request)
-        client = await client_auth.authenticate(session, provider, form=form, now=now,
-                                                authorization=request.headers.get("authorization"),
-                                                endpoint=provider.token_endpoint)
+        form, client = await _client_request(request, session, provider, provider.token_endpoint)
         grant_type = form.get("grant_type")
         if not grant_type:
             raise invalid_request("grant_type is missing")
@@ -191,10 +199,7 @@ async def introspect(request: Request, session: SessionDep, provider: OidcDep) -
     """Token introspection (RFC 7662) for confidential clients, typically resource servers."""
     now = _now(request)
     try:
-        form = await _oauth_form(request)
-        client = await client_auth.authenticate(session, provider, form=form, now=now,
-                                                authorization=request.headers.get("authorization"),
-                                                endpoint=provider.url("/introspect"))
+        form, client = await _client_request(request, session, provider, provider.url("/introspect"))
         if client.client_type == "public":
             raise invalid_client("public clients cannot introspect tokens (RFC 7662 §2.1)")
         if not form.get("token"):
@@ -211,10 +216,7 @@ async def revoke(request: Request, session: SessionDep, provider: OidcDep) -> Re
     """Token revocation (RFC 7009): 200 whether or not there was anything to revoke."""
     now = _now(request)
     try:
-        form = await _oauth_form(request)
-        client = await client_auth.authenticate(session, provider, form=form, now=now,
-                                                authorization=request.headers.get("authorization"),
-                                                endpoint=provider.url("/revoke"))
+        form, client = await _client_request(request, session, provider, provider.url("/revoke"))
         if not form.get("token"):
             raise invalid_request("token is missing")
         await introspection.revoke_token(session, provider, client, form["token"], now=now)
