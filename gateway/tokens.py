@@ -4,19 +4,17 @@ service the token is meant for (kit.tokens); tokens of other issuers pass throug
 """
 
 import logging
-from urllib.parse import urlsplit
 
 import jwt
 from starlette.types import Scope
 
 from kit.clock import Clock
+from kit.identity import discover_verifier
 from kit.peers import Peers
 from kit.problems import Problem
-from kit.tokens import AccessTokenVerifier, JWKSCache
+from kit.tokens import AccessTokenVerifier
 
 log = logging.getLogger("basisdienste.gateway")
-
-IDENTITY_SERVICE = "nutzerkonto"
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -34,19 +32,14 @@ class TokenGate:
         self._verifier: AccessTokenVerifier | None = None
 
     async def _verifier_for_issuer(self) -> AccessTokenVerifier | None:
-        """Built from the Nutzerkonto's discovery document on first use, so issuer and JWKS are never configured
-        twice; None while the Nutzerkonto cannot say (the services behind still check every token)."""
+        """Built from the Nutzerkonto's discovery document on first use; None while the Nutzerkonto cannot say
+        (the services behind still check every token)."""
         if self._verifier is None:
             try:
-                client = self.peers.client(IDENTITY_SERVICE)
-                discovery = (await client.get("/.well-known/openid-configuration")).raise_for_status().json()
+                self._verifier = await discover_verifier(self.peers, self.clock, audience=None)
             except Exception as exc:  # unreachable, not in this suite, not answering: do not block traffic
                 log.warning("cannot read the Nutzerkonto's discovery document: %s", exc)
                 return None
-            issuer = discovery["issuer"]
-            jwks_path = urlsplit(discovery["jwks_uri"]).path.removeprefix(urlsplit(issuer).path)
-            self._verifier = AccessTokenVerifier(JWKSCache.from_peer(self.peers, IDENTITY_SERVICE, jwks_path),
-                                                 issuer=issuer, audience=None, clock=self.clock)
         return self._verifier
 
     async def check(self, scope: Scope) -> Problem | None:

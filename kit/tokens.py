@@ -24,7 +24,7 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import httpx
 import jwt
@@ -310,12 +310,19 @@ _bearer = HTTPBearer(
 )
 
 
-def install_token_verifier(app: FastAPI, verifier: AccessTokenVerifier) -> None:
+class TokenVerifier(Protocol):
+    """What :func:`require_token` needs: an :class:`AccessTokenVerifier`, or one built lazily
+    (kit.identity.NutzerkontoVerifier)."""
+
+    async def verify(self, token: str, *, scopes: Iterable[str] = ()) -> dict[str, Any]: ...
+
+
+def install_token_verifier(app: FastAPI, verifier: TokenVerifier) -> None:
     """Make ``verifier`` the one that :func:`require_token` uses for routes of ``app``."""
     app.state.token_verifier = verifier
 
 
-def _verifier_of(request: Request) -> AccessTokenVerifier:
+def _verifier_of(request: Request) -> TokenVerifier:
     verifier = getattr(request.app.state, "token_verifier", None)
     if verifier is None:
         raise RuntimeError("no token verifier on this app: call kit.tokens.install_token_verifier first")
@@ -323,7 +330,7 @@ def _verifier_of(request: Request) -> AccessTokenVerifier:
 
 
 def require_token(
-    *scopes: str, verifier: Callable[[Request], AccessTokenVerifier] = _verifier_of
+    *scopes: str, verifier: Callable[[Request], TokenVerifier] = _verifier_of
 ) -> Callable[..., Awaitable[dict[str, Any]]]:
     """A dependency that answers the token's claims, or 401/403 unless it is valid and grants all ``scopes``.
 
