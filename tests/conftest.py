@@ -3,7 +3,7 @@
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import asyncpg
 import httpx
@@ -15,6 +15,7 @@ from gateway.app import Gateway
 from gateway.settings import GatewaySettings
 from gateway.suite import build_gateway
 from kit.settings import SuiteSettings
+from tests import browser
 
 TEST_DATABASE_URL = os.environ.get("BASISDIENSTE_TEST_DATABASE_URL")
 
@@ -87,3 +88,10 @@ async def suite(gateway_settings) -> AsyncIterator[Gateway]:  # type: ignore[no-
 async def client(suite: Gateway) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(suite) as c:
         yield c
+
+
+@pytest.fixture
+def running_suite(tmp_path, database_url) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """``basisdienste up`` as a user starts it, on a free port, for browser tests; answers its base URL."""
+    with browser.running_suite(tmp_path, database_url) as base:
+        yield base

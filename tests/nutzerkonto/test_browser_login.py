@@ -5,13 +5,7 @@ redirect URI with a code that the token endpoint exchanges."""
 
 import base64
 import hashlib
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -20,56 +14,12 @@ import jwt
 import pytest
 from playwright.async_api import Route, async_playwright
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-BASISDIENSTE = Path(sys.executable).with_name("basisdienste")
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+
 CLIENT_ID = "demo-onlineantrag"
 REDIRECT_URI = "http://127.0.0.1:5173/callback"  # registered for the seeded client; the browser never reaches it
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def running_suite(tmp_path: Path, database_url: str | None) -> Iterator[str]:
-    """``basisdienste up`` as a user starts it, on a free port; answers its base URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BASISDIENSTE_")}
-    env["BASISDIENSTE_NUTZERKONTO_SIGNING_KEY_BITS"] = "2048"
-    args = [str(BASISDIENSTE), "up", "--port", str(port), "--data-dir", str(tmp_path / "data")]
-    if database_url:
-        args += ["--database-url", database_url]
-    log_path = tmp_path / "up.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, log_path.read_text()
-                time.sleep(0.2)
-            else:
-                pytest.fail(f"the suite did not come up:\n{log_path.read_text()}")
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+pytestmark = [pytest.mark.slow, needs_chromium]
 
 
 async def test_erika_logs_in_with_the_online_ausweis_in_chromium(running_suite: str, tmp_path: Path) -> None:
