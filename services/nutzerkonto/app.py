@@ -17,6 +17,7 @@ from services.nutzerkonto.oidc import controls as oidc_controls
 from services.nutzerkonto.oidc import endpoints as oidc_endpoints
 from services.nutzerkonto.oidc.finisher import OidcFinisher
 from services.nutzerkonto.oidc.provider import OidcProvider
+from services.nutzerkonto.oidc.token_log import TokenLog
 from services.nutzerkonto.saml import controls as saml_controls
 from services.nutzerkonto.saml import endpoints as saml_endpoints
 from services.nutzerkonto.saml import providers as saml_providers
@@ -77,6 +78,7 @@ def create_app(settings: NutzerkontoSettings | None = None, *, peers: Peers | No
     app.state.nutzerkonto = state
     state.finishers["saml"] = SamlFinisher(state)
     app.state.oidc = oidc
+    oidc.token_log = TokenLog(app.state.runtime.db)
     state.finishers["oidc"] = OidcFinisher(oidc)
     eid_api.install(app, state)
     return app

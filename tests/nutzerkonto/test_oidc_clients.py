@@ -2,6 +2,7 @@
 services (accepted by the kit's verifier, as a resource server would check them), client authentication by
 secret and by private_key_jwt, and the brute-force limit."""
 
+import asyncio
 import json
 import time
 import uuid
@@ -277,3 +278,22 @@ async def test_a_changed_or_deleted_client_counts_at_once(op: tuple[Gateway, htt
     assert (await client.post(TOKEN, data=request, auth=("wechselnd", "zweites-geheimnis"))).status_code == 200
     assert (await client.post("/_emulator/reset")).status_code == 200
     assert (await client.post(TOKEN, data=request, auth=("wechselnd", "zweites-geheimnis"))).status_code == 401
+
+
+async def test_concurrent_client_credentials_tokens_are_all_logged(op: tuple[Gateway, httpx.AsyncClient]) -> None:
+    """The group commit (oidc/token_log.py) writes every token before answering: each one of a burst is in the
+    token log, introspects as active and can be revoked."""
+    _, client = op
+    answers = await asyncio.gather(*[
+        client.post("/nutzerkonto/token", data={"grant_type": "client_credentials"},
+                    auth=FACHVERFAHREN) for _ in range(24)])
+    assert [a.status_code for a in answers] == [200] * 24
+    tokens = [a.json()["access_token"] for a in answers]
+    logged = (await client.get("/_emulator/nutzerkonto/tokens", params={"client_id": "demo-fachverfahren"})).json()
+    issued = {jwt.decode(t, options={"verify_signature": False})["jti"] for t in tokens}
+    assert issued <= {row["jti"] for row in logged}
+    for token in tokens[:3]:
+        assert (await introspect(client, token))["active"] is True
+    revoked = await client.post("/nutzerkonto/revoke", data={"token": tokens[0]}, auth=FACHVERFAHREN)
+    assert revoked.status_code == 200
+    assert (await introspect(client, tokens[0]))["active"] is False

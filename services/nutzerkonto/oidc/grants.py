@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.nutzerkonto import identities
 from services.nutzerkonto.models import Identity
-from services.nutzerkonto.oidc import claims
+from services.nutzerkonto.oidc import claims, tokens
 from services.nutzerkonto.oidc.authorize import allowed_audiences
 from services.nutzerkonto.oidc.clients import OIDC_SCOPES
 from services.nutzerkonto.oidc.errors import OAuthError, invalid_grant, invalid_request
@@ -169,7 +169,13 @@ async def client_credentials(session: AsyncSession, provider: OidcProvider, clie
     # RFC 9068 §2.2: without a resource owner, sub is the client itself.
     grant = Grant(client_id=client.client_id, subject=client.client_id, scope=scope,
                   audiences=_requested_audiences(client, form, []))
-    return await token_response(session, provider, grant, now=now, refresh_grant=None, with_id_token=False)
+    # The token log is this grant's only write, so it goes through the group commit (token_log.py); the
+    # request's own transaction (a client read on a cache miss) must end first to free SQLite's one connection.
+    await session.commit()
+    access, row, expires_in = await tokens.new_access_token(provider, grant, now=now)
+    assert provider.token_log is not None, "app.py attaches the token log"
+    await provider.token_log.write(row)
+    return {"access_token": access, "token_type": "Bearer", "expires_in": expires_in, "scope": " ".join(scope)}
 
 
 GRANTS = {"authorization_code": authorization_code, "refresh_token": refresh,

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from services.nutzerkonto.keys import KeyRing
 from services.nutzerkonto.oidc.clients import ClientCache
+from services.nutzerkonto.oidc.token_log import TokenLog
 from services.nutzerkonto.settings import NutzerkontoSettings
 
 _MAX_TRACKED_CLIENT_IDS = 10_000
@@ -58,6 +59,8 @@ class OidcProvider:
     keys: KeyRing
     limiter: FailureLimiter
     clients: ClientCache
+    # Set by app.py once the service's database exists (the provider is built before it).
+    token_log: TokenLog | None = None
 
     @classmethod
     def create(cls, settings: NutzerkontoSettings, keys: KeyRing) -> "OidcProvider":

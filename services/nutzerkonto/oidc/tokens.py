@@ -89,9 +89,10 @@ def _login_claims(grant: Grant) -> dict[str, Any]:
     return claims
 
 
-async def access_token(session: AsyncSession, provider: OidcProvider, grant: Grant, *,
-                 now: dt.datetime) -> tuple[str, int]:
-    """An RFC 9068 access token (§2.2 claims; ``sub`` is the client_id when no person is involved)."""
+async def new_access_token(provider: OidcProvider, grant: Grant, *,
+                           now: dt.datetime) -> tuple[str, IssuedToken, int]:
+    """An RFC 9068 access token (§2.2 claims; ``sub`` is the client_id when no person is involved), the row that
+    logs it, and its lifetime."""
     ttl = provider.settings.access_token_ttl_seconds
     jti, iat = new_id(), int(now.timestamp())
     claims = {
@@ -100,8 +101,15 @@ async def access_token(session: AsyncSession, provider: OidcProvider, grant: Gra
         "exp": iat + ttl, "iat": iat, "jti": jti, "client_id": grant.client_id, "scope": " ".join(grant.scope),
         **_login_claims(grant), **grant.access_claims,
     }
-    session.add(_row(grant, jti=jti, kind="access", now=now, expires_at=now + dt.timedelta(seconds=ttl)))
-    return await sign(provider, claims, typ=ACCESS_TOKEN_TYPE), ttl
+    row = _row(grant, jti=jti, kind="access", now=now, expires_at=now + dt.timedelta(seconds=ttl))
+    return await sign(provider, claims, typ=ACCESS_TOKEN_TYPE), row, ttl
+
+
+async def access_token(session: AsyncSession, provider: OidcProvider, grant: Grant, *,
+                       now: dt.datetime) -> tuple[str, int]:
+    token, row, ttl = await new_access_token(provider, grant, now=now)
+    session.add(row)
+    return token, ttl
 
 
 async def id_token(session: AsyncSession, provider: OidcProvider, grant: Grant, *, now: dt.datetime,
