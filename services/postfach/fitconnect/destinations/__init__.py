@@ -1,0 +1,1 @@
+"""FIT-Connect destinations (Zustellpunkte): who receives submissions, with which keys and services."""

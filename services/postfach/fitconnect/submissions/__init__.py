@@ -1,0 +1,1 @@
+"""Submissions (Einreichungen) of the Submission API v1 and v2: announce, upload attachments, submit, fetch."""
