@@ -1,5 +1,6 @@
-"""The postfach service's mailbox part; `part` is what services/postfach/app.py wires in."""
+"""The postfach service's mailbox part (ZBP-like, with Bekanntgabe); `part` is what services/postfach/app.py wires
+in."""
 
-from services.postfach.parts import ServicePart
+from services.postfach.mailbox.wiring import MailboxPart
 
-part = ServicePart(name="mailbox")
+part = MailboxPart()
