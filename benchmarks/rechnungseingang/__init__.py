@@ -1,0 +1,1 @@
+"""Rechnungseingang validation benchmark: ``python -m benchmarks.rechnungseingang`` (see README.md here)."""
