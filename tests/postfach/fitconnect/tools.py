@@ -95,7 +95,7 @@ class Sender:
                                      headers=bearer(self.access_token))
 
     async def send(self, destination_id: str, data: dict[str, Any], attachments: list[bytes],
-                   **create_extra: Any) -> dict[str, Any]:
+                   metadata_extra: dict[str, Any] | None = None, **create_extra: Any) -> dict[str, Any]:
         """Create, upload, submit; answers the create response."""
         key = await self.encryption_key(destination_id)
         ids = {str(uuid.uuid4()): content for content in attachments}
@@ -107,7 +107,7 @@ class Sender:
                                          encrypt(key, content, "application/pdf"))
             assert uploaded.status_code == 204, uploaded.text
         data_bytes = json.dumps(data).encode()
-        metadata = metadata_for(data_bytes, ids)
+        metadata = metadata_for(data_bytes, ids, **(metadata_extra or {}))
         submitted = await self.submit(submission["submissionId"], encrypt(key, json.dumps(metadata).encode()),
                                       encrypt(key, data_bytes))
         assert submitted.status_code == 200, submitted.text

@@ -101,6 +101,9 @@ async def verify_subscriber_event(session: AsyncSession, fc: FitConnect, token: 
     _check_claims(fc, claims, submission)
     if (await session.scalars(select(FcEvent.id).where(FcEvent.jti == claims["jti"]))).first() is not None:
         raise fc_problem(409, "event-replayed", "An event with this jti has been received before.")
+    if submission.status not in ("submitted", "forwarded"):
+        raise fc_problem(409, "submission-state-invalid", f"The submission is {submission.status}; only a "
+                         "submitted or forwarded submission can be accepted or rejected.")
     (uri, payload), = claims["events"].items()
     name = uri.removeprefix(EVENTS)
     if not uri.startswith(EVENTS) or name not in SUBSCRIBER_EVENTS:
