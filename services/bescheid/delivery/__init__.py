@@ -1,0 +1,1 @@
+"""Delivery of sealed Bescheide into the citizen's Postfach (ZBP message_v6, contract C1)."""

@@ -1,0 +1,1 @@
+"""Bescheide: creation from a template and data, numbering, listing, batch jobs."""

@@ -1,0 +1,162 @@
+"""The test PKI as the running service holds it: generated on first start, persisted (kept across resets),
+parsed ONCE into key objects that every seal, timestamp, CRL and OCSP response reuses.
+
+Emulator controls swap an authority's seal for a defective one (revoked, expired, without QCStatement); such
+overrides and revocations belong to the emulator state and vanish with a reset.
+"""
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass, field
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.bescheid.models import PkiMaterial, Revocation
+from services.bescheid.pki import certificates as issue
+from services.bescheid.pki.certificates import PkiUrls, PrivateKey
+from services.bescheid.pki.revocation import RevocationAuthority, RevokedEntry
+from services.bescheid.pki.tsa import TimeStampAuthority
+
+ROOT, TSA = "root", "tsa"
+
+
+def seal_name(authority_id: str) -> str:
+    return f"seal:{authority_id}"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A key with its certificate, in both the ``cryptography`` and the ``asn1crypto`` form (pyHanko's)."""
+
+    key: PrivateKey
+    certificate: x509.Certificate
+    asn1: asn1_x509.Certificate
+    defect: str | None = None  # "expired" | "no-qcstatement" for emulator-made seals
+
+    @classmethod
+    def of(cls, key: PrivateKey, certificate: x509.Certificate, defect: str | None = None) -> "Credential":
+        return cls(key, certificate,
+                   asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)), defect)
+
+    @property
+    def certificate_pem(self) -> str:
+        return self.certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+    @property
+    def serial(self) -> int:
+        return self.certificate.serial_number
+
+
+@dataclass(frozen=True)
+class AuthorityIdentity:
+    id: str
+    name: str
+    organization_identifier: str
+
+
+@dataclass
+class TestPki:
+    key_type: str
+    rsa_bits: int
+    urls: PkiUrls
+    root: Credential | None = None
+    tsa_credential: Credential | None = None
+    seals: dict[str, Credential] = field(default_factory=dict)
+    overrides: dict[str, Credential] = field(default_factory=dict)
+    revocation: RevocationAuthority | None = None
+    tsa: TimeStampAuthority | None = None
+
+    # -- loading ---------------------------------------------------------------------------------------------
+
+    async def load(self, session: AsyncSession, now: dt.datetime, authorities: list[AuthorityIdentity]) -> None:
+        """Read the persisted material; generate what is missing (in a worker thread: RSA keys take seconds)."""
+        rows = {r.name: r for r in (await session.scalars(select(PkiMaterial))).all()}
+        parsed = await asyncio.to_thread(self.generate, rows, now, authorities)
+        for name, credential in parsed.items():
+            if name not in rows:
+                session.add(PkiMaterial(name=name, key_pem=_key_pem(credential.key),
+                                        certificate_pem=credential.certificate_pem, created_at=now))
+        revoked = [RevokedEntry(int(r.serial), r.revoked_at, r.reason)
+                   for r in (await session.scalars(select(Revocation))).all()]
+        self.install(parsed, authorities, revoked)
+
+    def install(self, parsed: dict[str, Credential], authorities: list[AuthorityIdentity],
+                revoked: list[RevokedEntry]) -> None:
+        self.root, self.tsa_credential = parsed[ROOT], parsed[TSA]
+        self.seals = {a.id: parsed[seal_name(a.id)] for a in authorities}
+        self.overrides.clear()
+        self.revocation = RevocationAuthority(self.root.key, self.root.certificate)
+        for credential in (self.tsa_credential, *self.seals.values()):
+            self.revocation.know(credential.certificate)
+        self.revocation.set_revoked(revoked)
+        self.tsa = TimeStampAuthority(self.tsa_credential.key, self.tsa_credential.asn1, [self.root.asn1])
+
+    def generate(self, rows: dict[str, PkiMaterial], now: dt.datetime,
+                           authorities: list[AuthorityIdentity]) -> dict[str, Credential]:
+        out = {name: Credential.of(_load_key(row.key_pem), x509.load_pem_x509_certificate(row.certificate_pem.encode()))
+               for name, row in rows.items()}
+        if ROOT not in out:
+            key = self._new_key()
+            out[ROOT] = Credential.of(key, issue.root_certificate(key, now))
+        root = out[ROOT]
+        if TSA not in out:
+            key = self._new_key()
+            out[TSA] = Credential.of(key, issue.tsa_certificate(key, root.key, root.certificate, self.urls, now))
+        for authority in authorities:
+            if seal_name(authority.id) not in out:
+                out[seal_name(authority.id)] = self._seal(authority, now, root)
+        return out
+
+    def _new_key(self) -> PrivateKey:
+        return issue.new_key(self.key_type, self.rsa_bits)
+
+    def _seal(self, authority: AuthorityIdentity, now: dt.datetime, root: Credential, *,
+              key: PrivateKey | None = None, defect: str | None = None) -> Credential:
+        key = key or self._new_key()
+        bounds: dict[str, dt.datetime] = {}
+        if defect == "expired":
+            bounds = {"not_before": now - dt.timedelta(days=2 * 365), "not_after": now - dt.timedelta(days=1)}
+        certificate = issue.seal_certificate(
+            key, root.key, root.certificate, self.urls, now, authority_name=authority.name,
+            organization_identifier=authority.organization_identifier,
+            qc_statements=defect != "no-qcstatement", **bounds)
+        return Credential.of(key, certificate, defect)
+
+    # -- use -------------------------------------------------------------------------------------------------
+
+    def seal_for(self, authority_id: str) -> Credential:
+        return self.overrides.get(authority_id) or self.seals[authority_id]
+
+    def chain(self) -> list[asn1_x509.Certificate]:
+        assert self.root is not None
+        return [self.root.asn1]
+
+    # -- emulator controls -------------------------------------------------------------------------------------
+
+    def use_defective_seal(self, authority: AuthorityIdentity, defect: str, now: dt.datetime) -> Credential:
+        """Seal this authority's notices with a certificate that is expired or lacks the QCStatement."""
+        assert self.root is not None
+        base = self.seals[authority.id]
+        credential = self._seal(authority, now, self.root, key=base.key, defect=defect)
+        self.overrides[authority.id] = credential
+        assert self.revocation is not None
+        self.revocation.know(credential.certificate)
+        return credential
+
+    def restore_seal(self, authority_id: str) -> None:
+        self.overrides.pop(authority_id, None)
+
+
+def _key_pem(key: PrivateKey) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def _load_key(pem: str) -> PrivateKey:
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    assert isinstance(key, PrivateKey)  # type: ignore[misc,arg-type]
+    return key  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Rendering Bescheide to PDF/A-3b from templates."""
