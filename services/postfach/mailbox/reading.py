@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kit.problems import Problem
 from services.postfach.mailbox import bekanntgabe, notify, repository, trail
@@ -119,7 +120,7 @@ async def settle(session: AsyncSession, state: MailboxState, message: Message) -
         update(Message).where(Message.id == message.id, Message.bekanntgabe_status == bekanntgabe.PENDING)
         .values(bekanntgabe_status=result.status).execution_options(synchronize_session=False))
     if getattr(moved, "rowcount", 0):
-        message.bekanntgabe_status = result.status
+        set_committed_value(message, "bekanntgabe_status", result.status)
         kind = trail.BEKANNTGABE_REACHED if result.status == bekanntgabe.BEKANNTGEGEBEN else trail.BEKANNTGABE_EXPIRED
         assert result.effective_at is not None
         await trail.append(session, message, kind, result.effective_at, {
@@ -167,7 +168,7 @@ async def retrieve(session: AsyncSession, state: MailboxState, message: Message,
                                   .values(retrieved_at=now).execution_options(synchronize_session=False))
     if not getattr(first, "rowcount", 0):
         return
-    message.retrieved_at = now
+    set_committed_value(message, "retrieved_at", now)
     await trail.append(session, message, trail.RETRIEVED, now, {})
     notify.enqueue_confirmation(session, state.runtime, message, fields, now)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kit.problems import Problem
 from services.postfach.mailbox.models import Message, MessageEvent
@@ -53,13 +54,19 @@ async def append(session: AsyncSession, message: Message, kind: str, at: dt.date
                  data: dict[str, Any] | None = None) -> MessageEvent:
     """Add an event after the chain's current head; a concurrent append in between makes this one fail (409)."""
     prev_head, prev_seq = message.trail_head, message.trail_seq
-    event = new_event(message, kind, at, data)
+    seq, stamp, data = prev_seq + 1, iso(at), data or {}
+    digest = link_hash(prev_head, message.id, seq, kind, stamp, data)
     moved = await session.execute(
         update(Message).where(Message.id == message.id, Message.trail_head == prev_head, Message.trail_seq == prev_seq)
-        .values(trail_head=event.hash, trail_seq=event.seq).execution_options(synchronize_session=False))
+        .values(trail_head=digest, trail_seq=seq).execution_options(synchronize_session=False))
     if not getattr(moved, "rowcount", 0):
         raise Problem(409, "The message changed meanwhile; try again.", type_="concurrent-update",
                       title="Conflict")
+    # The row already holds the new head: record it as loaded, so the next flush does not write it again.
+    set_committed_value(message, "trail_head", digest)
+    set_committed_value(message, "trail_seq", seq)
+    event = MessageEvent(message_id=message.id, seq=seq, kind=kind, at=at, data=data, prev_hash=prev_head,
+                         hash=digest)
     session.add(event)
     return event
 
