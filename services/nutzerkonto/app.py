@@ -68,8 +68,9 @@ def create_app(settings: NutzerkontoSettings | None = None, *, peers: Peers | No
         settings,
         title="Nutzerkonto",
         description="BundID-like identity: SAML 2.0 IdP and OIDC/OAuth 2 provider, test identities, eID, trust levels.",
-        routers=[login_pages.router, eid_api.router, controls.router, saml_endpoints.router, saml_controls.router,
-                 oidc_endpoints.router, oidc_controls.router],
+        # The OAuth endpoints first: the token endpoint is the hot path, and routes are matched in order.
+        routers=[oidc_endpoints.router, login_pages.router, eid_api.router, controls.router, saml_endpoints.router,
+                 saml_controls.router, oidc_controls.router],
         metadata=Base.metadata,
         migrations=Path(__file__).parent / "migrations",
         hooks=NutzerkontoHooks(state, oidc),
