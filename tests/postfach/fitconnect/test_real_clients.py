@@ -7,8 +7,10 @@ Both SDKs use ``requests``, so they need a real server; keys are RSA-4096 there,
 refuses anything shorter."""
 
 import asyncio
+import base64
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +19,39 @@ import pytest
 from fitconnect import Environment, FITConnectClient
 from fitconnect_client import Attachment, FitconnectClient
 from fitconnect_client import Environment as ClientEnvironment
+from sqlalchemy.engine import make_url
 
+from tests import browser
+from tests.conftest import TEST_DATABASE_URL, _admin
 from tests.postfach.fitconnect.tools import DATA_SCHEMA, LEIKA, SUB, TestSubscriber, bearer, token
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def running_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One ``basisdienste up`` for this module's tests (its RSA-4096 keys take a while to make); on PostgreSQL
+    in a database of its own, as the shared fixture does per test."""
+    database_url = None
+    if TEST_DATABASE_URL:
+        name = f"bd_test_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"'))
+        database_url = make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        with browser.running_suite(tmp_path_factory.mktemp("fitconnect"), database_url) as base:
+            yield base
+    finally:
+        if database_url:
+            asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{make_url(database_url).database}" WITH (FORCE)'))
+
+
+async def _admin_execute(statement: str) -> None:
+    assert TEST_DATABASE_URL
+    admin = await _admin(TEST_DATABASE_URL)
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
 
 
 def _fitconnect(base: str, client_id: str) -> FITConnectClient:
@@ -57,7 +88,6 @@ async def _answer_as_subscriber(base: str, destination_id: str, client_id: str,
 
 
 def _payload(compact: str) -> bytes:
-    import base64
     part = compact.split(".")[1]
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
