@@ -4,8 +4,18 @@ Laufzettel, report, and that a supplier sees only their own invoices."""
 import httpx
 from lxml import etree
 
-from tests.rechnungseingang.tools import (API, CII, CONTROLS, KOBLENZ_LEITWEG_ID, UBL, bearer, koblenz_invoice,
-                                          supplier_token, upload, with_buyer_reference)
+from tests.rechnungseingang.tools import (
+    API,
+    CII,
+    CONTROLS,
+    KOBLENZ_LEITWEG_ID,
+    UBL,
+    bearer,
+    koblenz_invoice,
+    supplier_token,
+    upload,
+    with_buyer_reference,
+)
 
 VARL = "http://www.xoev.de/de/validator/varl/1"
 

@@ -19,7 +19,6 @@ from kit.problems import Problem
 from services.rechnungseingang.intake import service
 from services.rechnungseingang.invoices import rendering
 from services.rechnungseingang.invoices import repository as invoices
-from services.rechnungseingang.platform import pdf
 from services.rechnungseingang.registry import repository as registry
 from services.rechnungseingang.suppliers import Supplier
 
@@ -48,9 +47,7 @@ def invoice_parts(message: EmailMessage) -> list[tuple[str | None, bytes]]:
         kind = part.get_content_type()
         lowered = (name or "").lower()
         if kind in _INVOICE_TYPES or lowered.endswith((".xml", ".pdf")):
-            payload = part.get_payload(decode=True) or b""
-            if kind == "application/pdf" or (lowered.endswith(".pdf") and pdf.is_pdf(payload)) or payload:
-                found.append((name, payload))
+            found.append((name, part.get_payload(decode=True) or b""))
     return found
 
 
