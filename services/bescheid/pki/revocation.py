@@ -112,7 +112,8 @@ class RevocationAuthority:
                nonce: x509.OCSPNonce | None = None) -> bytes:
         this_update = self._this_update(now)
         next_update = this_update + OCSP_LIFETIME
-        builder = ocsp.OCSPResponseBuilder().responder_id(ocsp.OCSPResponderEncoding.HASH, self.root)
+        builder = (ocsp.OCSPResponseBuilder().responder_id(ocsp.OCSPResponderEncoding.HASH, self.root)
+                   .certificates([self.root]))  # the signer, so clients need not look it up
         for certificate, algorithm in certificates:
             entry = self.status_of(certificate.serial_number)
             status = ocsp.OCSPCertStatus.REVOKED if entry else ocsp.OCSPCertStatus.GOOD
