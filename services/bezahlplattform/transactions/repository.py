@@ -1,0 +1,34 @@
+"""Queries on payments. State changes are conditional UPDATEs (``… WHERE status = 'INITIAL'``) so two racing
+requests can never both move one payment."""
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.bezahlplattform.models import Payment
+
+
+async def get(session: AsyncSession, payment_id: str) -> Payment | None:
+    return await session.get(Payment, payment_id)
+
+
+async def get_for(session: AsyncSession, originator_id: str, endpoint_id: str, payment_id: str) -> Payment | None:
+    return await session.scalar(select(Payment).where(
+        Payment.id == payment_id, Payment.originator_id == originator_id, Payment.endpoint_id == endpoint_id))
+
+
+async def by_request_id(session: AsyncSession, originator_id: str, endpoint_id: str, request_id: str) -> Payment | None:
+    return await session.scalar(select(Payment).where(
+        Payment.originator_id == originator_id, Payment.endpoint_id == endpoint_id, Payment.request_id == request_id))
+
+
+async def update_if(session: AsyncSession, payment_id: str, *, status: str | None = "INITIAL",
+                    **values: Any) -> Payment | None:
+    """Apply ``values`` only while the payment is in ``status``; the updated payment, or None if it was not."""
+    conditions = [Payment.id == payment_id]
+    if status is not None:
+        conditions.append(Payment.status == status)
+    statement = (update(Payment).where(*conditions).values(**values).returning(Payment)
+                 .execution_options(populate_existing=True, synchronize_session=False))
+    return (await session.scalars(statement)).one_or_none()
