@@ -31,6 +31,7 @@ def running_suite(tmp_path: Path, database_url: str | None) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BASISDIENSTE_")}
     env["BASISDIENSTE_NUTZERKONTO_SIGNING_KEY_BITS"] = "2048"
+    env["BASISDIENSTE_RECHNUNGSEINGANG_SMTP_ENABLED"] = "false"  # port 2525 may be taken by another run
     args = [str(BASISDIENSTE), "up", "--port", str(port), "--data-dir", str(tmp_path / "data")]
     if database_url:
         args += ["--database-url", database_url]

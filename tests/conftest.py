@@ -28,6 +28,8 @@ def _no_suite_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
     # 2048-bit keys generate in a tenth of the time of the default 3072; each test starts a fresh IdP.
     monkeypatch.setenv("BASISDIENSTE_NUTZERKONTO_SIGNING_KEY_BITS", "2048")
+    # Every in-process suite would otherwise bind the Rechnungseingang's SMTP port; its own tests switch it on.
+    monkeypatch.setenv("BASISDIENSTE_RECHNUNGSEINGANG_SMTP_ENABLED", "false")
 
 
 async def _admin(url: str) -> asyncpg.Connection:
