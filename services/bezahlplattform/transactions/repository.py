@@ -23,12 +23,12 @@ async def by_request_id(session: AsyncSession, originator_id: str, endpoint_id: 
         Payment.originator_id == originator_id, Payment.endpoint_id == endpoint_id, Payment.request_id == request_id))
 
 
-async def update_if(session: AsyncSession, payment_id: str, *, status: str | None = "INITIAL",
+async def update_if(session: AsyncSession, payment_id: str, *, while_status: str | None = "INITIAL",
                     **values: Any) -> Payment | None:
-    """Apply ``values`` only while the payment is in ``status``; the updated payment, or None if it was not."""
+    """Apply ``values`` only while the payment is in ``while_status``; the updated payment, or None if it was not."""
     conditions = [Payment.id == payment_id]
-    if status is not None:
-        conditions.append(Payment.status == status)
+    if while_status is not None:
+        conditions.append(Payment.status == while_status)
     statement = (update(Payment).where(*conditions).values(**values).returning(Payment)
                  .execution_options(populate_existing=True, synchronize_session=False))
     return (await session.scalars(statement)).one_or_none()
