@@ -61,8 +61,8 @@ async def test_oversized_data_is_refused_before_anything_happens(client: httpx.A
 
 async def test_with_the_tsa_down_nothing_above_b_b_is_sealed(client: httpx.AsyncClient) -> None:
     headers = await auth(client)
-    fault = await client.post("/_emulator/faults", json={"service": "bescheid", "operation": "tsa.timestamp", "status": 503,
-                                                          "type": "tsa-unavailable"})
+    fault = await client.post("/_emulator/faults", json={"service": "bescheid", "operation": "tsa.timestamp",
+                                                          "status": 503, "type": "tsa-unavailable"})
     assert fault.status_code == 201, fault.text
     refused = await client.post(f"{API}/bescheide", json=notice(), headers=headers)
     assert refused.status_code == 503

@@ -49,6 +49,7 @@ def seal_material(state: BescheidState, runtime: ServiceRuntime, authority_id: s
         trust_root=pki.root.asn1,
         crl=pki.revocation.crl(now) if long_term else None,
         ocsps=[pki.revocation.ocsp_for(credential.certificate, now)] if long_term else [],
+        moment=now,
     )
 
 

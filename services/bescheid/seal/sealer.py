@@ -74,14 +74,18 @@ class SealMaterial:
     trust_root: asn1_x509.Certificate
     crl: bytes | None
     ocsps: list[bytes]
+    moment: dt.datetime
 
 
 def _metadata(level: str, material: SealMaterial, reason: str) -> signers.PdfSignatureMetadata:
     long_term = level in ("B-LT", "B-LTA")
     context = None
     if long_term:
+        # Validated at the kit clock's time, like the TSA's timestamps: a frozen or advanced emulator clock must
+        # not make the suite's own CRL look stale or premature.
         context = ValidationContext(trust_roots=[material.trust_root], crls=[material.crl] if material.crl else [],
-                                    ocsps=material.ocsps, allow_fetching=False, revocation_mode="hard-fail")
+                                    ocsps=material.ocsps, allow_fetching=False, revocation_mode="hard-fail",
+                                    moment=material.moment)
     return signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256", reason=reason,
         location="Deutschland", embed_validation_info=long_term, validation_context=context,
