@@ -1,7 +1,7 @@
 """Which postkorb handles exist: a citizen's or company's mailbox is known when the Nutzerkonto knows the identity
 whose handle it is. The Nutzerkonto's identity list (its emulator control ``GET /_emulator/identities``) is read
-through peers and cached for ``identity_cache_seconds``; an unknown handle refetches at most once a second, so a
-test identity created a moment ago is found while invented handles cannot make us hammer the Nutzerkonto."""
+through peers and cached for ``identity_cache_seconds``; an unknown handle refetches (so a test identity created a
+moment ago is found), and concurrent misses share one fetch."""
 
 import asyncio
 import logging
@@ -12,7 +12,6 @@ from kit.peers import Peers
 from kit.problems import Problem
 
 log = logging.getLogger("basisdienste.postfach.directory")
-_MIN_REFETCH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -29,24 +28,26 @@ class IdentityDirectory:
         self.ttl = ttl
         self._owners: dict[str, Owner] = {}
         self._fetched_at = -1e18
+        self._fetch_started = -1e18
         self._lock = asyncio.Lock()
 
     def forget(self) -> None:
         self._owners.clear()
-        self._fetched_at = -1e18
+        self._fetched_at = self._fetch_started = -1e18
 
     async def owner(self, handle: str) -> Owner | None:
-        age = time.monotonic() - self._fetched_at
-        if age < self.ttl and handle in self._owners:
+        asked = time.monotonic()
+        if asked - self._fetched_at < self.ttl and handle in self._owners:
             return self._owners[handle]
-        if handle not in self._owners and age < _MIN_REFETCH_SECONDS:
-            return None
         async with self._lock:
-            if time.monotonic() - self._fetched_at >= _MIN_REFETCH_SECONDS:
+            # Misses that waited for a fetch which started after they asked share its answer: a burst of
+            # deliveries to a new handle (or to invented ones) costs one request to the Nutzerkonto, not one each.
+            if self._fetch_started < asked:
                 await self._fetch()
         return self._owners.get(handle)
 
     async def _fetch(self) -> None:
+        self._fetch_started = time.monotonic()
         try:
             response = await self.peers.client("nutzerkonto").get("/_emulator/identities",
                                                                   headers=self.peers.control_headers())
