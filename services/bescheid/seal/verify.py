@@ -135,6 +135,7 @@ def _level(signature: dict[str, Any], reader: PdfFileReader, later_timestamps: i
     if not signature["timestamp"]["present"]:
         return "B-B"
     dss = reader.root.get("/DSS")
+    dss = dss.get_object() if dss is not None else None
     if dss is None or "/Certs" not in dss or not ("/CRLs" in dss or "/OCSPs" in dss):
         return "B-T"
     return "B-LTA" if later_timestamps else "B-LT"
