@@ -1,0 +1,83 @@
+"""Money rules: partial and full refunds, never more than was captured (also under 20 concurrent refunds, on SQLite
+and PostgreSQL), cancellations of open payments, and the append-only audit log."""
+
+import asyncio
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from tests.bezahlplattform.checkout_tools import Checkout, back
+from tests.bezahlplattform.xbd_client import XBezahldiensteClient, check_problem
+
+CARD = {"holder": "Erika Mustermann", "number": "4242424242424242", "expiry": "12/34", "cvc": "123", "action": "pay"}
+
+
+async def paid(api: XBezahldiensteClient, amount: float = 30.0) -> str:
+    created = await api.create(amount=amount)
+    info = created["paymentInformation"]
+    assert back(await Checkout(api.http, info["transactionRedirectUrl"]).pay_with("creditcard", CARD))[
+        "status"] == "PAYED"
+    return info["transactionId"]
+
+
+async def test_partial_then_full_refund(parking: XBezahldiensteClient) -> None:
+    transaction = await paid(parking, 30.0)
+    first = await parking.refund(transaction, "10.50")
+    assert first.status_code == 201, first.text
+    assert first.json()["amount"] == 10.5 and first.json()["refundId"].startswith("re_")
+    too_much = await parking.refund(transaction, "19.51")
+    body = check_problem(too_much, "UNSPECIFIED", 409)
+    assert body["refundableAmount"] == 19.5 and body["type"].endswith("refund-exceeds-captured")
+    rest = await parking.refund(transaction)  # no amount: everything left
+    assert rest.status_code == 201 and rest.json()["amount"] == 19.5
+    check_problem(await parking.refund(transaction), "UNSPECIFIED", 409)
+    listed = await parking.http.get(f"{parking.collection}/{transaction}/refunds", headers=parking.auth)
+    assert [r["amount"] for r in listed.json()] == [10.5, 19.5]
+    assert (await parking.status(transaction))["status"] == "PAYED"
+
+
+async def test_refund_input_and_state_rules(parking: XBezahldiensteClient) -> None:
+    open_payment = (await parking.create())["paymentInformation"]["transactionId"]
+    check_problem(await parking.refund(open_payment, "1.00"), "UNSPECIFIED", 409)
+    transaction = await paid(parking)
+    for bad in ("1.001", "-1", "0"):
+        check_problem(await parking.refund(transaction, bad), "VALIDATION_ERROR", 400)
+
+
+async def test_cancel_open_payment_only(parking: XBezahldiensteClient) -> None:
+    transaction = (await parking.create())["paymentInformation"]["transactionId"]
+    canceled = await parking.cancel(transaction)
+    assert canceled.status_code == 200 and canceled.json()["paymentInformation"]["status"] == "CANCELED"
+    check_problem(await parking.cancel(transaction), "UNSPECIFIED", 409)
+    check_problem(await parking.cancel(await paid(parking)), "UNSPECIFIED", 409)
+
+
+async def test_twenty_concurrent_refunds_never_over_refund(parking: XBezahldiensteClient) -> None:
+    transaction = await paid(parking, 30.0)
+    answers = await asyncio.gather(*(parking.refund(transaction, "4.00") for _ in range(20)))
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(201) == 7 and statuses.count(409) == 13, statuses
+    listed = await parking.http.get(f"{parking.collection}/{transaction}/refunds", headers=parking.auth)
+    assert sum(r["amount"] for r in listed.json()) == 28
+    # The 2.00 left can still be refunded, and then nothing more.
+    assert (await parking.refund(transaction)).json()["amount"] == 2
+    check_problem(await parking.refund(transaction, "0.01"), "UNSPECIFIED", 409)
+
+
+async def test_audit_log_is_append_only(parking: XBezahldiensteClient, bp_app: object) -> None:
+    transaction = await paid(parking)
+    await parking.refund(transaction, "5.00")
+    trail = await parking.http.get(f"{parking.collection}/{transaction}/audit", headers=parking.auth)
+    assert [e["event"] for e in trail.json()] == ["payment.created", "payment.payed", "payment.refunded"]
+    engine = bp_app.state.runtime.db.engine  # type: ignore[attr-defined]
+    with pytest.raises(Exception, match="append-only"):
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE audit_events SET amount_cents = 1"))
+
+
+async def test_refund_needs_the_originators_credentials(parking: XBezahldiensteClient,
+                                                       bp: httpx.AsyncClient) -> None:
+    transaction = await paid(parking)
+    anonymous = await bp.post(f"{parking.collection}/{transaction}/refunds", json={"amount": "1.00"})
+    assert anonymous.status_code == 401
