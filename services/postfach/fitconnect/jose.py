@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,11 @@ class JweError(ValueError):
     """The body is not a usable compact JWE; the message says why (for the problem's detail)."""
 
 
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def b64url_decode(segment: str) -> bytes:
-    if not segment or any(c not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" for c in segment):
+    if not _B64URL.fullmatch(segment):
         raise binascii.Error("not base64url")
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 

@@ -7,6 +7,7 @@ destination's signature key). Accept and reject carry ``authenticationTags`` —
 the subscriber states which ciphertexts it judged.
 """
 
+import asyncio
 import datetime as dt
 import logging
 import uuid
@@ -51,7 +52,8 @@ async def issue(session: AsyncSession, fc: FitConnect, submission: FcSubmission,
     claims = {"$schema": SET_SCHEMA, "jti": str(uuid.uuid4()), "iss": fc.submission_api_url,
               "iat": int(now.timestamp()), "sub": f"submission:{submission.submission_id}",
               "txn": f"case:{submission.case_id}", "events": {event_uri(name): payload or {}}}
-    token = jose.sign_jws(claims, key.private_key, key.kid, typ=SET_TYP)
+    # An RSA-4096 signature takes milliseconds: in a worker thread, the event loop keeps serving meanwhile.
+    token = await asyncio.to_thread(jose.sign_jws, claims, key.private_key, key.kid, typ=SET_TYP)
     event = FcEvent(jti=claims["jti"], case_id=submission.case_id, submission_id=submission.submission_id,
                     event=name, issuer=fc.submission_api_url, token=token, created_at=now)
     session.add(event)
