@@ -8,21 +8,22 @@ import httpx
 PUBLIC = "http://127.0.0.1:8000/bezahlplattform"
 
 
-def local(url: str) -> str:
-    """A public checkout URL as a path on the service app under test."""
-    return url.removeprefix(PUBLIC) if url.startswith(PUBLIC) else url
+def local(url: str, public: str = PUBLIC) -> str:
+    """A public checkout URL as a path on the app under test (the service alone, or the gateway)."""
+    return url.removeprefix(public) if url.startswith(public) else url
 
 
 class Checkout:
-    def __init__(self, http: httpx.AsyncClient, redirect_url: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, redirect_url: str, public: str = PUBLIC) -> None:
         self.http = http
-        self.url = local(redirect_url)
+        self.public = public
+        self.url = local(redirect_url, public)
 
     async def choose(self, method: str) -> httpx.Response:
         return await self.http.post(self.url, data={"method": method, "action": "choose"})
 
     async def post(self, path: str, data: dict[str, str]) -> httpx.Response:
-        return await self.http.post(local(path), data=data)
+        return await self.http.post(local(path, self.public), data=data)
 
     async def pay_with(self, method: str, data: dict[str, str]) -> httpx.Response:
         chosen = await self.choose(method)
