@@ -305,7 +305,7 @@ def render(report: dict[str, Any]) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.postfach.fitconnect", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds of each measured run (8)")
+    parser.add_argument("--duration", type=float, default=6.0, help="seconds of each measured run (6)")
     parser.add_argument("--warmup", type=float, default=1.5, help="seconds of an uncounted run before each (1.5)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8], help="client counts (1 8)")
