@@ -102,7 +102,7 @@ async def test_each_method_in_chromium(running_suite: str) -> None:
                         await http.post("/_emulator/clock", json={"freeze": "2024-12-02T10:00:00+01:00"})
                     info = (await api.create(amount=30.0, redirect_url=ONLINE_SERVICE))["paymentInformation"]
                     await page.goto(info["transactionRedirectUrl"])
-                    assert await page.title() == "Zahlungsart wählen – Bezahlplattform (Testumgebung)"
+                    assert await page.title() == "Zahlungsart wählen \N{EN DASH} Bezahlplattform (Testumgebung)"
                     if name != "giropay":
                         assert "giropay wurde zum 31.12.2024 eingestellt" in await page.inner_text("main")
                         assert await page.get_by_label("giropay", exact=True).is_disabled()
