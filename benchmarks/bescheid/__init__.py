@@ -1,0 +1,1 @@
+"""Bescheid sealing benchmark: ``python -m benchmarks.bescheid`` (see benchmarks/bescheid/README.md)."""
