@@ -66,6 +66,7 @@ class FitConnectPart(ServicePart):
             await session.commit()
             owners = [(d.destination_id, d.key_bits) for d in (await session.scalars(select(FcDestination))).all()]
         fc.limiter.clear()
+        fc.client_quirks.clear()
         # Keys are made in the background: start-up stays fast, and the first request that needs one waits.
         fc.keys.ensure_in_background(runtime.db, SERVICE, (SIG,), fc.settings.key_bits, now)
         for owner, bits in owners:

@@ -132,6 +132,12 @@ async def submissions(session: SessionDep, destinationId: str | None = None,
             for s in (await session.scalars(query)).all()]
 
 
+@router.get("/fitconnect/client-quirks", name="fitconnect_control_client_quirks")
+async def client_quirks(fc: FitConnectDep) -> dict[str, list[str]]:
+    """Habits of API clients the service tolerates but reports (per client id), e.g. a token per request."""
+    return fc.client_quirks
+
+
 @router.post("/fitconnect/sweep", name="fitconnect_control_sweep")
 async def sweep(session: SessionDep, fc: FitConnectDep) -> dict[str, int]:
     """Apply the timers now (3-day notification, 14-day auto-reject) instead of waiting for the next sweep."""

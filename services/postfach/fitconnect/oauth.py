@@ -16,7 +16,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete
 
 from kit.db import SessionDep
 from kit.problems import Problem
@@ -66,6 +65,7 @@ async def token(request: Request, session: SessionDep, fc: FitConnectDep) -> JSO
     if any(s not in allowed for s in requested):
         return _oauth_error(400, "invalid_scope", f"this client may ask for {' '.join(allowed)}")
     granted = requested or allowed
+    fc.note_token_request(client.client_id)
     now = fc.runtime.clock.now()
     value = secrets.token_urlsafe(32)
     lifetime = fc.settings.token_lifetime_seconds
@@ -114,7 +114,3 @@ async def current_principal(request: Request, session: SessionDep, fc: FitConnec
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
-
-
-async def purge_expired_tokens(session: SessionDep, now: dt.datetime) -> None:
-    await session.execute(delete(FcAccessToken).where(FcAccessToken.expires_at <= now))

@@ -14,10 +14,10 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.postfach.fitconnect.models import FcDestination, FcSubmission
+from services.postfach.fitconnect.models import FcAccessToken, FcDestination, FcSubmission
 
 if TYPE_CHECKING:
     from services.postfach.fitconnect.state import FitConnect
@@ -75,6 +75,8 @@ async def run_periodically(fc: "FitConnect") -> None:
         try:
             async with fc.runtime.db.sessionmaker() as session:
                 await sweep(session, fc)
+                # Clients that take a token per request leave many behind; expired ones are of no use.
+                await session.execute(delete(FcAccessToken).where(FcAccessToken.expires_at <= fc.runtime.clock.now()))
                 await session.commit()
         except asyncio.CancelledError:
             raise

@@ -116,6 +116,9 @@ def test_fitconnect_sdk_sends_and_subscribes(running_suite: str) -> None:
                        params={"destinationId": destination["destinationId"]}).json()
     warnings = next(s for s in quirks if s["submissionId"] == submission_id)["warnings"]
     assert any("thumbprint" in w for w in warnings) and any("zip" in w for w in warnings)
+    # The SDK fetches a token before every request: tolerated, and reported.
+    quirks = httpx.get(f"{base}/_emulator/postfach/fitconnect/client-quirks").json()
+    assert any("token" in q for q in quirks["fitconnect-sender"])
 
 
 def test_fitconnect_sdk_two_attachments_are_refused_for_reused_ids(running_suite: str) -> None:
