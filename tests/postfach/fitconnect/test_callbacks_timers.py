@@ -41,6 +41,9 @@ async def test_callback_is_signed_retried_and_the_secret_stays_hidden(client: ht
     assert patched.status_code == 200
     assert patched.json()["callback"] == {"url": receiver.url, "secretSet": True}
     assert SECRET not in patched.text
+    seen = (await client.get(f"{SUB}/v2/destinations/{koblenz}", headers=bearer(subscriber))).json()
+    assert seen["callback"] == {"url": receiver.url, "secretSet": True}
+    assert "callback" not in (await client.get(f"{SUB}/v2/destinations/{koblenz}")).json()
     insecure = await client.patch(f"{SUB}/v2/destinations/{koblenz}", headers=bearer(subscriber),
                                   json={"callback": {"url": "http://example.org/cb", "secret": SECRET}})
     assert insecure.status_code == 422

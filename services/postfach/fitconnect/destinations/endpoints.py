@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kit.db import SessionDep
 from services.postfach.fitconnect.destinations.service import describe, get_destination, public_keys
-from services.postfach.fitconnect.oauth import PrincipalDep, current_principal
+from services.postfach.fitconnect.oauth import Principal, PrincipalDep, current_principal
 from services.postfach.fitconnect.problems import fc_problem
 from services.postfach.fitconnect.state import DESTINATION_API, SUBMISSION_API, FitConnectDep
 from services.postfach.fitconnect.submissions.schemas import parse
@@ -45,17 +45,21 @@ def router_for(base: str, version: str) -> APIRouter:
     router = APIRouter(prefix=f"{base}/{version}", tags=[f"FIT-Connect Submission API {version}"])
     tag = f"{'dest' if base == DESTINATION_API else 'sub'}_{version}"
 
-    async def _note_anonymous(request: Request, session: SessionDep, fc: FitConnectDep) -> None:
+    async def _note_anonymous(request: Request, session: SessionDep, fc: FitConnectDep) -> Principal | None:
         if "authorization" in request.headers:
-            await current_principal(request, session, fc)
-        else:
-            log.warning("FIT-Connect client quirk: %s fetched without Authorization (tolerated)", request.url.path)
+            return await current_principal(request, session, fc)
+        # Destinations and their public keys are public (the routing API publishes them too), but the Submission
+        # API expects a token: fitconnect-client fetches keys without one.
+        log.warning("FIT-Connect client quirk: %s fetched without Authorization (tolerated)", request.url.path)
+        return None
 
     @router.get("/destinations/{destination_id}", name=f"fitconnect_{tag}_get_destination")
     async def get(destination_id: str, request: Request, session: SessionDep, fc: FitConnectDep) -> dict[str, Any]:
-        await _note_anonymous(request, session, fc)
+        principal = await _note_anonymous(request, session, fc)
         destination = await get_destination(session, destination_id)
-        return await describe(session, fc, destination, version)
+        # Its own subscriber also sees the callback URL (never the secret).
+        mine = principal is not None and destination_id in principal.destinations
+        return await describe(session, fc, destination, version, for_subscriber=mine)
 
     @router.get("/destinations/{destination_id}/keys", name=f"fitconnect_{tag}_destination_jwks")
     async def jwks(destination_id: str, request: Request, session: SessionDep, fc: FitConnectDep) -> dict[str, Any]:
