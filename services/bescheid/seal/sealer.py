@@ -12,6 +12,7 @@ key on every signature, which costs ~125 ms with RSA-3072 (the reference's perfo
 import asyncio
 import datetime as dt
 import io
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +30,16 @@ from services.bescheid.pki.certificates import PrivateKey
 from services.bescheid.pki.tsa import TimeStampAuthority
 
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+
+
+class _HandedInRevocationData(logging.Filter):
+    """pyHanko warns on every B-LT seal that it may not fetch; this service hands it the CRL and OCSP itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "fetching is not allowed" not in record.getMessage()
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_HandedInRevocationData())
 FIELD_NAME = "Behoerdensiegel"
 TIMESTAMP_FIELD_NAME = "Archivzeitstempel"
 
