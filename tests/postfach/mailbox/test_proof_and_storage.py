@@ -3,16 +3,18 @@
 not in the database in plaintext; the retrieval confirmation reaches a real HTTP receiver and an e-mail address."""
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
 
 import httpx
 import pytest
 from aiohttp import web
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from gateway.app import Gateway
 from services.postfach.mailbox import trail
+from services.postfach.mailbox.models import MessageEvent
 from tests.browser import free_port
 from tests.postfach.mailbox.tools import ERIKA, bearer, citizen_token, deliver, delivered, service_token
 
@@ -54,8 +56,9 @@ async def test_sender_exports_a_verifiable_proof_and_a_modified_row_breaks_it(su
 
     # Someone with database access backdates the retrieval.
     async with postfach(suite).db.engine.begin() as connection:
-        backdate = text("UPDATE mailbox_events SET at = :at WHERE message_id = :id AND kind = 'retrieved'")
-        await connection.execute(backdate, {"at": "2020-01-01 00:00:00.000000+00:00", "id": sent["messageId"]})
+        await connection.execute(update(MessageEvent).where(MessageEvent.message_id == sent["messageId"],
+                                                            MessageEvent.kind == "retrieved")
+                                 .values(at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)))
     tampered = (await client.get(f"/postfach/api/v6/messages/{sent['messageId']}/proof", headers=bescheid)).json()
     assert not independent_check(tampered)
     assert trail.verify(tampered) == (False, 3)
