@@ -1,8 +1,98 @@
-"""Fixtures of the intake tests: the SMTP channel stays off unless a test turns it on (its port is the machine's)."""
+"""Fixtures of the intake tests: ONE started suite shared by all tests of this folder (starting the whole suite
+costs 5 to 15 s on a busy machine, a reset through ``POST /_emulator/reset`` well under one), reset before every
+test so each test still begins from the seed data. The Rechnungseingang's SMTP channel is switched on for the
+shared suite, on a free port (the machine's port 2525 may be taken by another run).
 
+Tests using the shared suite run in the package's event loop (``pytestmark = SHARED_LOOP`` from tools.py in each
+module): the suite's database connections and background tasks live in that loop."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
 import pytest
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from sqlalchemy.engine import make_url
+
+from gateway.app import Gateway
+from gateway.settings import GatewaySettings
+from gateway.suite import build_gateway
+from kit.settings import SuiteSettings
+from tests.browser import free_port
+from tests.conftest import TEST_DATABASE_URL, _admin, client_for
+
+# How long a test's leftover outbox deliveries (forwarding into the Postfach) may take before the next reset.
+_DRAIN_SECONDS = 5.0
 
 
 @pytest.fixture(autouse=True)
 def _no_smtp(_no_suite_environment: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BASISDIENSTE_RECHNUNGSEINGANG_SMTP_ENABLED", "false")
+
+
+@pytest.fixture(scope="package")
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="package")
+def _shared_environment(smtp_port: int) -> Iterator[None]:
+    """The environment the shared suite is built with (the per-test environment fixtures run later)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key in list(os.environ):
+            if key.startswith("BASISDIENSTE_") and key != "BASISDIENSTE_TEST_DATABASE_URL":
+                patch.delenv(key)
+        patch.setenv("BASISDIENSTE_NUTZERKONTO_SIGNING_KEY_BITS", "2048")
+        patch.setenv("BASISDIENSTE_RECHNUNGSEINGANG_SMTP_ENABLED", "true")
+        patch.setenv("BASISDIENSTE_RECHNUNGSEINGANG_SMTP_PORT", str(smtp_port))
+        yield
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
+async def shared_database_url() -> AsyncIterator[str | None]:
+    """None on SQLite; on PostgreSQL one database for this folder's shared suite, dropped afterwards."""
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    name = f"bd_test_re_{uuid.uuid4().hex[:12]}"
+    admin = await _admin(TEST_DATABASE_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
+async def shared_suite(_shared_environment: None, shared_database_url: str | None,
+                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
+    settings = SuiteSettings(data_dir=tmp_path_factory.mktemp("rechnungseingang") / "data",
+                             database_url=shared_database_url, log_format="text")
+    gateway = build_gateway(GatewaySettings(suite=settings, rate_limit_per_second=0))
+    async with LifespanManager(gateway, startup_timeout=120):
+        yield gateway
+
+
+async def _drain_outbox(client: httpx.AsyncClient) -> None:
+    """Let deliveries the previous test set off finish, so that none lands in the freshly reset Postfach."""
+    deadline = asyncio.get_running_loop().time() + _DRAIN_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        answer = await client.get("/_emulator/rechnungseingang/outbox")
+        if answer.status_code != 200 or not any(m["status"] == "pending" for m in answer.json()):
+            return
+        await asyncio.sleep(0.05)
+
+
+@pytest_asyncio.fixture(loop_scope="package")
+async def client(shared_suite: Gateway) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on the shared suite, reset to its seed data (clock released, faults cleared) for this test."""
+    async with client_for(shared_suite) as c:
+        await _drain_outbox(c)
+        reset = await c.post("/_emulator/reset")
+        assert reset.status_code == 200, reset.text
+        yield c
+

@@ -12,7 +12,18 @@ from fpdf import FPDF
 from pypdf.generic import NameObject, NumberObject
 
 from services.rechnungseingang.platform import leitweg
-from tests.rechnungseingang.tools import API, CII, KOBLENZ_LEITWEG_ID, bearer, koblenz_invoice, supplier_token, upload
+from tests.rechnungseingang.tools import (
+    API,
+    CII,
+    KOBLENZ_LEITWEG_ID,
+    SHARED_LOOP,
+    bearer,
+    koblenz_invoice,
+    supplier_token,
+    upload,
+)
+
+pytestmark = SHARED_LOOP
 
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 

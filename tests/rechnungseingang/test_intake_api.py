@@ -9,6 +9,7 @@ from tests.rechnungseingang.tools import (
     CII,
     CONTROLS,
     KOBLENZ_LEITWEG_ID,
+    SHARED_LOOP,
     UBL,
     bearer,
     koblenz_invoice,
@@ -16,6 +17,8 @@ from tests.rechnungseingang.tools import (
     upload,
     with_buyer_reference,
 )
+
+pytestmark = SHARED_LOOP
 
 VARL = "http://www.xoev.de/de/validator/varl/1"
 

@@ -3,31 +3,23 @@ address, answered by mail (captured, readable through the emulator control); unr
 
 import asyncio
 import smtplib
-from collections.abc import AsyncIterator, Callable
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from gateway.suite import build_gateway
-from tests.browser import free_port
-from tests.conftest import client_for
-from tests.rechnungseingang.tools import CONTROLS, UBL, koblenz_invoice
+from tests.rechnungseingang.tools import CONTROLS, SHARED_LOOP, UBL, koblenz_invoice
 
 SENDER = "rechnung@musterbau.example"
 
+pytestmark = SHARED_LOOP
+
 
 @pytest.fixture
-async def mail_suite(gateway_settings: Callable[..., Any],
-                     monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[httpx.AsyncClient, int]]:
-    port = free_port()
-    monkeypatch.setenv("BASISDIENSTE_RECHNUNGSEINGANG_SMTP_ENABLED", "true")
-    monkeypatch.setenv("BASISDIENSTE_RECHNUNGSEINGANG_SMTP_PORT", str(port))
-    gateway = build_gateway(gateway_settings(rate_limit_per_second=0))
-    async with LifespanManager(gateway, startup_timeout=60), client_for(gateway) as client:
-        yield client, port
+def mail_suite(client: httpx.AsyncClient, smtp_port: int) -> tuple[httpx.AsyncClient, int]:
+    """The shared suite (conftest.py) listens for mail on ``smtp_port``."""
+    return client, smtp_port
 
 
 def _send(port: int, sender: str, attachments: list[tuple[str, bytes, str]]) -> None:
