@@ -150,3 +150,34 @@ async def test_delivery_fault_leaves_nothing_behind(suite: Gateway, client: http
     listing = (await client.get(f"/_emulator/postfach/mailboxes/{ERIKA}/messages")).json()
     assert listing["totalCount"] == 0
     assert (await deliver(suite)).status_code == 201
+
+
+async def test_concurrent_first_reads_record_one_retrieval(suite: Gateway, client: httpx.AsyncClient) -> None:
+    sent = await delivered(suite, retrievalConfirmationAddress="poststelle@koblenz.example")
+    erika = bearer(await citizen_token(client))
+    url = f"/postfach/api/v6/mailboxes/{ERIKA}/messages/{sent['messageId']}"
+    answers = await asyncio.gather(*(client.get(url, headers=erika) for _ in range(8)))
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.json()["retrievedAt"] for a in answers}) == 1
+    proof = (await client.get(f"/_emulator/postfach/messages/{sent['messageId']}/proof")).json()
+    assert [e["kind"] for e in proof["events"]].count("retrieved") == 1 and proof["verification"]["valid"]
+    mails = (await client.get("/_emulator/postfach/mails", params={"to": "poststelle@koblenz.example"})).json()
+    assert len(mails) == 1
+
+
+async def test_concurrent_first_deliveries_to_a_new_mailbox(suite: Gateway, client: httpx.AsyncClient) -> None:
+    answers = await asyncio.gather(*(deliver(suite, title=f"Nachricht {i}") for i in range(6)))
+    assert [a.status_code for a in answers] == [201] * 6
+    mailboxes = [m for m in (await client.get("/_emulator/postfach/mailboxes")).json() if m["mailboxUuid"] == ERIKA]
+    assert len(mailboxes) == 1 and mailboxes[0]["messageCount"] == 6
+
+
+async def test_the_at_rest_key_survives_a_reset(suite: Gateway, client: httpx.AsyncClient) -> None:
+    async def key() -> bytes:
+        async with postfach(suite).db.engine.connect() as connection:
+            return bytes((await connection.execute(text("SELECT key FROM mailbox_keys"))).scalar_one())
+
+    before = await key()
+    assert len(before) == 32
+    assert (await client.post("/_emulator/reset")).status_code == 200
+    assert await key() == before
