@@ -27,6 +27,8 @@ class PostfachSettings(ServiceSettings):
     bekanntgabe_ozg9_days: int = Field(4, ge=1, le=30)
     # § 41 Abs. 2a VwVfG: not retrieved within this many days of the notification → not delivered.
     bekanntgabe_retrieval_window_days: int = Field(10, ge=1, le=60)
+    # How often (wall-clock seconds) due Bekanntgabe steps are recorded without a read; 0 switches the sweep off.
+    bekanntgabe_sweep_seconds: float = Field(1.0, ge=0)
     # Base64 of 32 bytes (AES-256-GCM) for content at rest; unset: generated once and kept in the database.
     at_rest_key: SecretStr | None = None
     max_content_bytes: int = Field(1024 * 1024, ge=1024)

@@ -68,6 +68,12 @@ def compute(message: Message, now: dt.datetime, *, window_days: int) -> Bekanntg
     return Bekanntgabe(NONE, PENDING, None, None)
 
 
+def next_change(message: Message, *, window_days: int) -> dt.datetime | None:
+    """The instant the Bekanntgabe status changes next if nothing else happens (None: it never will)."""
+    result = compute(message, dt.datetime.min.replace(tzinfo=dt.UTC), window_days=window_days)
+    return result.effective_at or result.retrieval_deadline
+
+
 def provision_ended(message: Message, now: dt.datetime, *, window_days: int) -> bool:
     """Under § 41 Abs. 2a VwVfG an unretrieved notice is withdrawn when the window closes."""
     return compute(message, now, window_days=window_days).status == NOT_DELIVERED and message.retrieved_at is None

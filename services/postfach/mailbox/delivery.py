@@ -104,7 +104,9 @@ async def deliver(session: AsyncSession, state: MailboxState, *, verified: Verif
         application_id=fields.applicationId.lower() if fields.applicationId else None, in_reply_to=None,
         sealed_envelope=sealer.seal(json.dumps(verified.raw).encode(), bound_to=message_id),
         bekanntgabe_rule=rule, bekanntgabe_status="pending", bekanntgabe_days=days, provided_at=now,
-        notified_at=None, retrieved_at=None, read_at=None, trail_head=trail.GENESIS, trail_seq=0)
+        notified_at=now, retrieved_at=None, read_at=None, trail_head=trail.GENESIS, trail_seq=0)
+    message.bekanntgabe_due_at = bekanntgabe.next_change(
+        message, window_days=state.settings.bekanntgabe_retrieval_window_days)
     session.add(message)
     await session.flush()  # the attachments and events refer to it (no ORM relationships order the inserts)
     by_name = {f.filename: f for f in files}
@@ -121,7 +123,6 @@ async def deliver(session: AsyncSession, state: MailboxState, *, verified: Verif
         "bekanntgabeRule": rule, "bekanntgabeDays": message.bekanntgabe_days}))
     mail = notify.arrival_mail(session, state.runtime, mailbox, message, title=fields.title, sender=fields.sender,
                                inbox_url=inbox_url, bekanntgabe_line=_bekanntgabe_line(message, state))
-    message.notified_at = now
     session.add(trail.new_event(message, trail.NOTIFIED, now,
                                 {"channel": "email", "to": mail.to} if mail is not None else {"channel": "postfach"}))
     return message

@@ -40,6 +40,7 @@ class Message(Base):
     __table_args__ = (
         Index("ix_mailbox_messages_mailbox_uuid_provided_at", "mailbox_uuid", "provided_at"),
         Index("ix_mailbox_messages_application_id", "application_id"),
+        Index("ix_mailbox_messages_bekanntgabe_status_due_at", "bekanntgabe_status", "bekanntgabe_due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -57,6 +58,9 @@ class Message(Base):
     bekanntgabe_days: Mapped[int | None] = mapped_column(Integer)
     # pending until the trail records bekanntgabe_reached or bekanntgabe_expired (set once, conditionally).
     bekanntgabe_status: Mapped[str] = mapped_column(String(16), default="pending")
+    # When the Bekanntgabe can next change by the clock (its day begins, or the retrieval window closes); the
+    # sweeper finds due messages by this, so the trail records the step even if nobody looks at the message.
+    bekanntgabe_due_at: Mapped[dt.datetime | None]
     provided_at: Mapped[dt.datetime]
     notified_at: Mapped[dt.datetime | None]
     retrieved_at: Mapped[dt.datetime | None]

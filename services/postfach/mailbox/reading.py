@@ -118,7 +118,7 @@ async def settle(session: AsyncSession, state: MailboxState, message: Message) -
         return result
     moved = await session.execute(
         update(Message).where(Message.id == message.id, Message.bekanntgabe_status == bekanntgabe.PENDING)
-        .values(bekanntgabe_status=result.status).execution_options(synchronize_session=False))
+        .values(bekanntgabe_status=result.status, bekanntgabe_due_at=None).execution_options(synchronize_session=False))
     if getattr(moved, "rowcount", 0):
         set_committed_value(message, "bekanntgabe_status", result.status)
         kind = trail.BEKANNTGABE_REACHED if result.status == bekanntgabe.BEKANNTGEGEBEN else trail.BEKANNTGABE_EXPIRED
@@ -169,6 +169,10 @@ async def retrieve(session: AsyncSession, state: MailboxState, message: Message,
     if not getattr(first, "rowcount", 0):
         return
     set_committed_value(message, "retrieved_at", now)
+    # Under § 41 Abs. 2a VwVfG the retrieval sets the Bekanntgabe day.
+    due = bekanntgabe.next_change(message, window_days=state.settings.bekanntgabe_retrieval_window_days)
+    if due != message.bekanntgabe_due_at:
+        message.bekanntgabe_due_at = due
     await trail.append(session, message, trail.RETRIEVED, now, {})
     notify.enqueue_confirmation(session, state.runtime, message, fields, now)
 
@@ -215,7 +219,8 @@ async def reply(session: AsyncSession, state: MailboxState, reader: Reader, mess
                          application_id=fields.get("applicationId"), in_reply_to=message.id,
                          sealed_envelope=sealer.seal(json.dumps({"content": content}).encode(), bound_to=reply_id),
                          bekanntgabe_rule=bekanntgabe.NONE, bekanntgabe_status=bekanntgabe.PENDING,
-                         bekanntgabe_days=None, provided_at=now, notified_at=now, retrieved_at=None, read_at=None,
+                         bekanntgabe_days=None, bekanntgabe_due_at=None, provided_at=now, notified_at=now,
+                         retrieved_at=None, read_at=None,
                          trail_head=trail.GENESIS, trail_seq=0)
         session.add(answer)
         await session.flush()

@@ -1,6 +1,8 @@
 """The mailbox part of the postfach service as services/postfach/app.py wires it: routers, seed, and the app state
 (identity directory, token verifier, at-rest sealer, the retrieval-confirmation outbox channel)."""
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -11,6 +13,7 @@ from services.postfach.mailbox import api, controls, pages, reader_api, sealing,
 from services.postfach.mailbox.directory import IdentityDirectory
 from services.postfach.mailbox.notify import CONFIRMATION_CHANNEL, ConfirmationChannel
 from services.postfach.mailbox.state import MailboxState
+from services.postfach.mailbox.sweeper import Sweeper
 from services.postfach.parts import ServicePart
 from services.postfach.settings import PostfachSettings
 
@@ -49,3 +52,19 @@ class MailboxPart(ServicePart):
         self._states[id(runtime)] = state
         state.confirmations = ConfirmationChannel(runtime)
         runtime.outbox.register_channel(CONFIRMATION_CHANNEL, state.confirmations)
+        sweeper = Sweeper(state, settings.bekanntgabe_sweep_seconds)
+        inner = app.router.lifespan_context
+
+        # The part needs a background task for the app's lifetime; ServicePart has no lifespan hook, so the app's
+        # own lifespan (migrations, seed, outbox) is wrapped: the sweeper starts after it and stops before it ends.
+        @contextlib.asynccontextmanager
+        async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
+            async with inner(app_) as value:
+                sweeper.start()
+                try:
+                    yield value
+                finally:
+                    await sweeper.stop()
+                    await state.confirmations.aclose()
+
+        app.router.lifespan_context = lifespan

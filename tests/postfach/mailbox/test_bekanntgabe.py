@@ -2,10 +2,12 @@
 (provision + 4 days, German calendar days), § 41 Abs. 2a VwVfG (day after retrieval; not delivered when not retrieved
 within 10 days of the notification), the notification e-mail, and the trail events that record each step."""
 
+import asyncio
 import datetime as dt
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from gateway.app import Gateway
 from services.postfach.mailbox import bekanntgabe
@@ -114,3 +116,26 @@ def test_the_pre_2025_three_day_rule_is_a_setting() -> None:
     assert result.date == dt.date(2024, 11, 7) and result.status == "pending"
     assert bekanntgabe.compute(message, dt.datetime(2024, 11, 6, 23, 0, tzinfo=dt.UTC),
                                window_days=10).status == "bekanntgegeben"
+
+
+async def test_the_sweeper_records_bekanntgabe_without_anyone_reading(suite: Gateway,
+                                                                      client: httpx.AsyncClient) -> None:
+    await clock(client, freeze=START)
+    ozg = await delivered(suite)
+    unread = await delivered(suite, rule="vwvfg41_2a")
+    await clock(client, advance="P11D")
+    runtime = suite.upstreams["postfach"].app.state.runtime  # type: ignore[attr-defined]
+
+    async def kinds(message_id: str) -> list[str]:
+        # Straight from the table: the proof endpoint would settle the message itself.
+        async with runtime.db.engine.connect() as connection:
+            rows = await connection.execute(text("SELECT kind FROM mailbox_events WHERE message_id = :id ORDER BY seq"),
+                                            {"id": message_id})
+            return [r[0] for r in rows]
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while (await kinds(ozg["messageId"]))[-1:] != ["bekanntgabe_reached"] or (
+            await kinds(unread["messageId"]))[-1:] != ["bekanntgabe_expired"]:
+        assert asyncio.get_running_loop().time() < deadline, (await kinds(ozg["messageId"]),
+                                                              await kinds(unread["messageId"]))
+        await asyncio.sleep(0.2)

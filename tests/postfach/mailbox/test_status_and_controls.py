@@ -2,12 +2,16 @@
 the seed, creating a Behördenpostfach with its readers, mailboxes for every Nutzerkonto identity."""
 
 import json
+from typing import Any
 
 import httpx
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
 from gateway.app import Gateway
 from kit.zbp import behoerdenpostfach_uuid, send_status
+from services.postfach.models import Base
 from tests.postfach.mailbox.tools import (
     ERIKA,
     MUSTERBAU,
@@ -103,3 +107,16 @@ async def test_controls_create_a_behoerdenpostfach_and_sync_people(suite: Gatewa
     await delivered(suite, handle)
     mails = (await client.get("/_emulator/postfach/mails", params={"to": "hans@example.org"})).json()
     assert len(mails) == 1
+
+
+async def test_the_mailbox_migrations_match_the_models(suite: Gateway) -> None:
+    db = suite.upstreams["postfach"].app.state.runtime.db  # type: ignore[attr-defined]
+
+    def differences(connection: Any) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return [d for d in compare_metadata(context, Base.metadata) if "mailbox" in repr(d)]
+
+    async with db.engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: set(c.dialect.get_table_names(c)))
+        assert {"mailboxes", "mailbox_messages", "mailbox_events", "mailbox_keys"} <= tables
+        assert await connection.run_sync(differences) == []
