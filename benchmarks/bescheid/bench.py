@@ -83,8 +83,9 @@ class Setup:
         assert self.pki.root is not None and self.pki.tsa is not None
         root = self.pki.root
         rsa_key = issue.new_key("rsa", 3072)
+        assert root.key is not None
         self.rsa = Credential.of(rsa_key, issue.seal_certificate(
-            rsa_key, root.key, root.certificate, urls, now, authority_name=KOBLENZ.name,
+            rsa_key.public_key(), root.key, root.certificate, urls, now, authority_name=KOBLENZ.name,
             organization_identifier=KOBLENZ.organization_identifier))
         self.fonts = fonts.prepare(workdir / "fonts")
         self.pdf = render(sample(1), self.fonts)
@@ -99,6 +100,7 @@ class Setup:
 
     def material(self, credential: Credential, level: str) -> SealMaterial:
         assert self.pki.root is not None and self.pki.tsa is not None
+        assert credential.key is not None
         return SealMaterial(signer=CachedKeySigner(credential.key, credential.asn1, self.pki.chain()),
                             timestamper=LocalTimeStamper(self.pki.tsa, _now) if level != "B-B" else None,
                             trust_root=self.pki.root.asn1, crl=None, ocsps=[], moment=_now())

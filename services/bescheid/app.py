@@ -25,6 +25,7 @@ from services.bescheid.notices import endpoints as notices_api
 from services.bescheid.notices.service import POSTFACH_CHANNEL
 from services.bescheid.pki import endpoints as pki_api
 from services.bescheid.pki.certificates import PkiUrls
+from services.bescheid.pki.hsm import Hsm
 from services.bescheid.pki.store import TestPki
 from services.bescheid.render import fonts
 from services.bescheid.seal import endpoints as verify_api
@@ -83,6 +84,8 @@ def create_app(settings: BescheidSettings | None = None, *, peers: Peers | None 
     base = settings.external_url
     pki = TestPki(settings.pki_key_type, settings.rsa_key_bits,
                   PkiUrls(ca_issuers=f"{base}/pki/root.crt", crl=f"{base}/pki/crl", ocsp=f"{base}/pki/ocsp"))
+    if settings.seal_keys == "pkcs11":
+        pki.hsm = Hsm(settings.pkcs11_module, settings.pkcs11_token_label, settings.pkcs11_user_pin)
     hooks = BescheidHooks()
 
     app = create_service_app(
@@ -113,6 +116,8 @@ def create_app(settings: BescheidSettings | None = None, *, peers: Peers | None 
                 yield
             finally:
                 state.shutdown()
+                if pki.hsm is not None:
+                    pki.hsm.close()
 
     app.router.lifespan_context = lifespan
     return app

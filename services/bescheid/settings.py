@@ -1,5 +1,6 @@
 """Settings of the bescheid service (env prefix ``BASISDIENSTE_BESCHEID_``)."""
 
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -15,6 +16,12 @@ class BescheidSettings(ServiceSettings):
     # uses RSA keys of ``rsa_key_bits`` for root, seals and TSA, as many real QSealC are.
     pki_key_type: Literal["ec", "rsa"] = "ec"
     rsa_key_bits: int = Field(3072, ge=2048)
+    # Where the authorities' seal keys live: "memory" (the PKI table), or "pkcs11": generated in and used from a
+    # PKCS#11 token (SoftHSM v2: ``softhsm2-util --init-token --free --label <label> --pin <pin> --so-pin ...``).
+    seal_keys: Literal["memory", "pkcs11"] = "memory"
+    pkcs11_module: Path = Path("/usr/lib/softhsm/libsofthsm2.so")
+    pkcs11_token_label: str = "basisdienste-bescheid"  # noqa: S105 - a token's name, not a secret
+    pkcs11_user_pin: str = "1234"  # the documented PIN of the emulator's test token
     # The client this service authenticates as towards the Postfach (seeded in the Nutzerkonto).
     client_id: str = "bescheid"
     client_secret: str = "bescheid-secret"  # noqa: S105 - the published secret of the seeded test client

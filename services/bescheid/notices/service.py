@@ -17,7 +17,7 @@ from services.bescheid.notices import repository
 from services.bescheid.notices.schemas import BescheidIn
 from services.bescheid.pki.endpoints import TSA_OPERATION
 from services.bescheid.render.pdf import RenderInput, render
-from services.bescheid.seal.sealer import CachedKeySigner, LocalTimeStamper, SealMaterial, seal
+from services.bescheid.seal.sealer import LocalTimeStamper, SealMaterial, seal
 from services.bescheid.state import BescheidState
 
 POSTFACH_CHANNEL = "postfach"
@@ -44,7 +44,7 @@ def seal_material(state: BescheidState, runtime: ServiceRuntime, authority_id: s
     now = runtime.clock.now()
     long_term = level in LONG_TERM
     return SealMaterial(
-        signer=CachedKeySigner(credential.key, credential.asn1, pki.chain()),
+        signer=pki.signer_for(authority_id),
         timestamper=LocalTimeStamper(pki.tsa, runtime.clock.now) if level != "B-B" else None,
         trust_root=pki.root.asn1,
         crl=pki.revocation.crl(now) if long_term else None,

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 QC_STATEMENTS_OID = ObjectIdentifier("1.3.6.1.5.5.7.1.3")
 QC_COMPLIANCE = "0.4.0.1862.1.1"
@@ -73,12 +74,12 @@ def _key_usage(*, signing: bool = False, ca: bool = False) -> x509.KeyUsage:
                          encipher_only=False, decipher_only=False)
 
 
-def _base(subject: x509.Name, issuer: x509.Name, key: PrivateKey, now: dt.datetime, *,
+def _base(subject: x509.Name, issuer: x509.Name, public_key: PublicKey, now: dt.datetime, *,
           not_before: dt.datetime | None = None, not_after: dt.datetime | None = None) -> x509.CertificateBuilder:
-    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
             .serial_number(x509.random_serial_number())
             .not_valid_before(not_before or now - VALIDITY_BEFORE).not_valid_after(not_after or now + VALIDITY_AFTER)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False))
 
 
 def _issued_by(builder: x509.CertificateBuilder, issuer_cert: x509.Certificate,
@@ -99,21 +100,22 @@ def root_certificate(key: PrivateKey, now: dt.datetime) -> x509.Certificate:
     name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
                       x509.NameAttribute(NameOID.COMMON_NAME, "Basisdienste TEST Root CA")])
-    return (_base(name, name, key, now, not_after=now + VALIDITY_AFTER + dt.timedelta(days=365))
+    return (_base(name, name, key.public_key(), now, not_after=now + VALIDITY_AFTER + dt.timedelta(days=365))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(_key_usage(ca=True), critical=True)
             .sign(key, hashes.SHA256()))
 
 
-def seal_certificate(key: PrivateKey, root_key: PrivateKey, root: x509.Certificate, urls: PkiUrls, now: dt.datetime,
-                     *, authority_name: str, organization_identifier: str, qc_statements: bool = True,
+def seal_certificate(public_key: PublicKey, root_key: PrivateKey, root: x509.Certificate, urls: PkiUrls,
+                     now: dt.datetime, *, authority_name: str, organization_identifier: str, qc_statements: bool = True,
                      not_before: dt.datetime | None = None, not_after: dt.datetime | None = None) -> x509.Certificate:
-    """An authority's seal certificate; ``qc_statements=False`` and the validity bounds make defective ones."""
+    """An authority's seal certificate for ``public_key`` (in memory or in an HSM); ``qc_statements=False`` and
+    the validity bounds make defective ones."""
     subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, authority_name),
                          x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, organization_identifier),
                          x509.NameAttribute(NameOID.COMMON_NAME, f"TEST Behördensiegel {authority_name}")])
-    builder = (_issued_by(_base(subject, root.subject, key, now, not_before=not_before, not_after=not_after),
+    builder = (_issued_by(_base(subject, root.subject, public_key, now, not_before=not_before, not_after=not_after),
                           root, urls)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(_key_usage(signing=True), critical=True)
@@ -124,12 +126,12 @@ def seal_certificate(key: PrivateKey, root_key: PrivateKey, root: x509.Certifica
     return builder.sign(root_key, hashes.SHA256())
 
 
-def tsa_certificate(key: PrivateKey, root_key: PrivateKey, root: x509.Certificate, urls: PkiUrls,
+def tsa_certificate(public_key: PublicKey, root_key: PrivateKey, root: x509.Certificate, urls: PkiUrls,
                     now: dt.datetime) -> x509.Certificate:
     subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
                          x509.NameAttribute(NameOID.COMMON_NAME, "Basisdienste TEST Zeitstempeldienst")])
-    return (_issued_by(_base(subject, root.subject, key, now), root, urls)
+    return (_issued_by(_base(subject, root.subject, public_key, now), root, urls)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(signing=True), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)

@@ -12,35 +12,48 @@ from dataclasses import dataclass, field
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from pyhanko.sign import signers
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bescheid.models import PkiMaterial, Revocation
 from services.bescheid.pki import certificates as issue
-from services.bescheid.pki.certificates import PkiUrls, PrivateKey
+from services.bescheid.pki.certificates import PkiUrls, PrivateKey, PublicKey
+from services.bescheid.pki.hsm import Hsm
 from services.bescheid.pki.revocation import RevocationAuthority, RevokedEntry
 from services.bescheid.pki.tsa import TimeStampAuthority
+from services.bescheid.seal.sealer import CachedKeySigner
 
 ROOT, TSA = "root", "tsa"
 
 
-def seal_name(authority_id: str) -> str:
-    return f"seal:{authority_id}"
+HSM_PREFIX = "pkcs11:"  # in place of a PEM key: the key is in the HSM under this label
+
+
+def seal_name(authority_id: str, *, hsm: bool = False) -> str:
+    return f"seal:{authority_id}" + ("@pkcs11" if hsm else "")
 
 
 @dataclass(frozen=True)
 class Credential:
-    """A key with its certificate, in both the ``cryptography`` and the ``asn1crypto`` form (pyHanko's)."""
+    """A key (in memory, or in the HSM under ``hsm_label``) with its certificate, in both the ``cryptography``
+    and the ``asn1crypto`` form (pyHanko's)."""
 
-    key: PrivateKey
+    key: PrivateKey | None
     certificate: x509.Certificate
     asn1: asn1_x509.Certificate
     defect: str | None = None  # "expired" | "no-qcstatement" for emulator-made seals
+    hsm_label: str | None = None
 
     @classmethod
-    def of(cls, key: PrivateKey, certificate: x509.Certificate, defect: str | None = None) -> "Credential":
-        return cls(key, certificate,
-                   asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)), defect)
+    def of(cls, key: PrivateKey | None, certificate: x509.Certificate, defect: str | None = None,
+           hsm_label: str | None = None) -> "Credential":
+        return cls(key, certificate, asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)),
+                   defect, hsm_label)
+
+    @property
+    def public_key(self) -> PublicKey:
+        return self.certificate.public_key()  # type: ignore[return-value]
 
     @property
     def certificate_pem(self) -> str:
@@ -60,6 +73,8 @@ class AuthorityIdentity:
 
 @dataclass
 class TestPki:
+    __test__ = False  # a test PKI, not a pytest test class
+
     key_type: str
     rsa_bits: int
     urls: PkiUrls
@@ -69,6 +84,8 @@ class TestPki:
     overrides: dict[str, Credential] = field(default_factory=dict)
     revocation: RevocationAuthority | None = None
     tsa: TimeStampAuthority | None = None
+    hsm: Hsm | None = None  # seal keys in a PKCS#11 token instead of memory
+    _signers: dict[int, signers.Signer] = field(default_factory=dict)
 
     # -- loading ---------------------------------------------------------------------------------------------
 
@@ -78,7 +95,7 @@ class TestPki:
         parsed = await asyncio.to_thread(self.generate, rows, now, authorities)
         for name, credential in parsed.items():
             if name not in rows:
-                session.add(PkiMaterial(name=name, key_pem=_key_pem(credential.key),
+                session.add(PkiMaterial(name=name, key_pem=_key_pem(credential),
                                         certificate_pem=credential.certificate_pem, created_at=now))
         revoked = [RevokedEntry(int(r.serial), r.revoked_at, r.reason)
                    for r in (await session.scalars(select(Revocation))).all()]
@@ -87,8 +104,10 @@ class TestPki:
     def install(self, parsed: dict[str, Credential], authorities: list[AuthorityIdentity],
                 revoked: list[RevokedEntry]) -> None:
         self.root, self.tsa_credential = parsed[ROOT], parsed[TSA]
-        self.seals = {a.id: parsed[seal_name(a.id)] for a in authorities}
+        self.seals = {a.id: parsed[seal_name(a.id, hsm=self.hsm is not None)] for a in authorities}
+        self._signers.clear()
         self.overrides.clear()
+        assert self.root.key is not None and self.tsa_credential.key is not None
         self.revocation = RevocationAuthority(self.root.key, self.root.certificate)
         for credential in (self.tsa_credential, *self.seals.values()):
             self.revocation.know(credential.certificate)
@@ -97,34 +116,42 @@ class TestPki:
 
     def generate(self, rows: dict[str, PkiMaterial], now: dt.datetime,
                            authorities: list[AuthorityIdentity]) -> dict[str, Credential]:
-        out = {name: Credential.of(_load_key(row.key_pem), x509.load_pem_x509_certificate(row.certificate_pem.encode()))
-               for name, row in rows.items()}
+        out = {name: _credential(row) for name, row in rows.items()}
         if ROOT not in out:
             key = self._new_key()
             out[ROOT] = Credential.of(key, issue.root_certificate(key, now))
         root = out[ROOT]
         if TSA not in out:
             key = self._new_key()
-            out[TSA] = Credential.of(key, issue.tsa_certificate(key, root.key, root.certificate, self.urls, now))
+            assert root.key is not None
+            certificate = issue.tsa_certificate(key.public_key(), root.key, root.certificate, self.urls, now)
+            out[TSA] = Credential.of(key, certificate)
         for authority in authorities:
-            if seal_name(authority.id) not in out:
-                out[seal_name(authority.id)] = self._seal(authority, now, root)
+            name = seal_name(authority.id, hsm=self.hsm is not None)
+            if name not in out:
+                out[name] = self._seal(authority, now, root, hsm_label=name if self.hsm else None)
         return out
 
     def _new_key(self) -> PrivateKey:
         return issue.new_key(self.key_type, self.rsa_bits)
 
     def _seal(self, authority: AuthorityIdentity, now: dt.datetime, root: Credential, *,
-              key: PrivateKey | None = None, defect: str | None = None) -> Credential:
-        key = key or self._new_key()
+              key: PrivateKey | None = None, hsm_label: str | None = None, defect: str | None = None) -> Credential:
+        if hsm_label is not None:
+            assert self.hsm is not None
+            public_key = self.hsm.public_key(hsm_label)
+        else:
+            key = key or self._new_key()
+            public_key = key.public_key()
         bounds: dict[str, dt.datetime] = {}
         if defect == "expired":
             bounds = {"not_before": now - dt.timedelta(days=2 * 365), "not_after": now - dt.timedelta(days=1)}
+        assert root.key is not None
         certificate = issue.seal_certificate(
-            key, root.key, root.certificate, self.urls, now, authority_name=authority.name,
+            public_key, root.key, root.certificate, self.urls, now, authority_name=authority.name,
             organization_identifier=authority.organization_identifier,
             qc_statements=defect != "no-qcstatement", **bounds)
-        return Credential.of(key, certificate, defect)
+        return Credential.of(key, certificate, defect, hsm_label)
 
     # -- use -------------------------------------------------------------------------------------------------
 
@@ -135,13 +162,27 @@ class TestPki:
         assert self.root is not None
         return [self.root.asn1]
 
+    def signer_for(self, authority_id: str) -> signers.Signer:
+        """The pyHanko signer of the authority's current seal, built once per certificate and reused."""
+        credential = self.seal_for(authority_id)
+        signer = self._signers.get(credential.serial)
+        if signer is None:
+            if credential.hsm_label is not None:
+                assert self.hsm is not None
+                signer = self.hsm.signer(credential.hsm_label, credential.asn1, self.chain())
+            else:
+                assert credential.key is not None
+                signer = CachedKeySigner(credential.key, credential.asn1, self.chain())
+            self._signers[credential.serial] = signer
+        return signer
+
     # -- emulator controls -------------------------------------------------------------------------------------
 
     def use_defective_seal(self, authority: AuthorityIdentity, defect: str, now: dt.datetime) -> Credential:
         """Seal this authority's notices with a certificate that is expired or lacks the QCStatement."""
         assert self.root is not None
         base = self.seals[authority.id]
-        credential = self._seal(authority, now, self.root, key=base.key, defect=defect)
+        credential = self._seal(authority, now, self.root, key=base.key, hsm_label=base.hsm_label, defect=defect)
         self.overrides[authority.id] = credential
         assert self.revocation is not None
         self.revocation.know(credential.certificate)
@@ -151,7 +192,18 @@ class TestPki:
         self.overrides.pop(authority_id, None)
 
 
-def _key_pem(key: PrivateKey) -> str:
+def _credential(row: PkiMaterial) -> Credential:
+    certificate = x509.load_pem_x509_certificate(row.certificate_pem.encode())
+    if row.key_pem.startswith(HSM_PREFIX):
+        return Credential.of(None, certificate, hsm_label=row.key_pem.removeprefix(HSM_PREFIX))
+    return Credential.of(_load_key(row.key_pem), certificate)
+
+
+def _key_pem(credential: Credential) -> str:
+    if credential.hsm_label is not None:
+        return HSM_PREFIX + credential.hsm_label
+    key = credential.key
+    assert key is not None
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption()).decode()
 
