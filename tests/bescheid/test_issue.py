@@ -1,6 +1,7 @@
 """Issuing Bescheide over the API as a Fachverfahren does: numbered per authority and year, rendered as PDF/A
 with the data embedded, idempotent, listed and fetched; checked with qpdf and poppler's pdftotext."""
 
+import asyncio
 import json
 import subprocess
 import uuid
@@ -107,3 +108,12 @@ async def test_without_a_token_nothing_is_issued_or_shown(client: httpx.AsyncCli
         "Authorization": f"Bearer {wrong_audience.json()['access_token']}"})
     assert refused.status_code == 401
     assert (await client.get(f"{API}/bescheide", headers=await auth(client))).json() == []
+
+
+async def test_concurrent_notices_never_share_a_number(client: httpx.AsyncClient) -> None:
+    headers = await auth(client)
+    answers = await asyncio.gather(*(client.post(f"{API}/bescheide", json=notice(aktenzeichen=f"AZ-{n}",
+                                                                                  padesLevel="B-B"), headers=headers)
+                                     for n in range(6)))
+    assert [a.status_code for a in answers] == [201] * 6
+    assert sorted(a.json()["number"] for a in answers) == [f"KO-2026-{n:06d}" for n in range(1, 7)]

@@ -54,6 +54,8 @@ def seal_material(state: BescheidState, runtime: ServiceRuntime, authority_id: s
 
 
 def _level_and_warnings(state: BescheidState, authority: Authority, requested: str | None) -> tuple[str, list[str]]:
+    """The level to seal at and what is wrong with the seal certificate (emulator controls make it defective:
+    the service seals all the same, as a misconfigured signing service would, and says so)."""
     level = requested or authority.pades_level
     credential = state.pki.seal_for(authority.id)
     assert state.pki.revocation is not None
@@ -64,7 +66,8 @@ def _level_and_warnings(state: BescheidState, authority: Authority, requested: s
         warnings.append("seal-certificate-expired")
     if credential.defect == "no-qcstatement":
         warnings.append("seal-certificate-not-qualified")
-    if warnings[:1] and level in LONG_TERM and set(warnings) & {"seal-certificate-revoked", "seal-certificate-expired"}:
+    invalid = {"seal-certificate-revoked", "seal-certificate-expired"} & set(warnings)
+    if invalid and level in LONG_TERM:
         # No validator accepts validation data for an invalid certificate, so none can be embedded.
         warnings.append(f"level-reduced-from-{level}")
         level = "B-T"
