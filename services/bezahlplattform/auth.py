@@ -1,8 +1,8 @@
 """Who is calling the XBezahldienste API: an online service with HTTP Basic credentials (as epay21 does it) or a
 Nutzerkonto client-credentials bearer token for the audience ``bezahlplattform`` (as pmPayment does it).
 
-Basic credentials are checked against an in-memory copy of the originators' credentials, refreshed whenever an
-originator is registered or changed and after a reset, so a request does not pay a query for it.
+Credentials, originators and endpoints are read from an in-memory copy of the registry, refreshed whenever an
+originator or endpoint is registered or changed and after a reset, so a request does not pay queries for them.
 """
 
 import base64
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from kit.identity import NutzerkontoVerifier
 from kit.problems import Problem
 from services.bezahlplattform.errors import xbd_problem
-from services.bezahlplattform.models import Originator
+from services.bezahlplattform.models import Endpoint, Originator
 
 CHALLENGE = 'Basic realm="Bezahlplattform", charset="UTF-8", Bearer'
 
@@ -34,21 +34,35 @@ class Caller:
 
 
 class Credentials:
-    """Originator credentials, cached per process (see the module docstring)."""
+    """Originator credentials and the registry, cached per process (see the module docstring)."""
 
     def __init__(self, verifier: NutzerkontoVerifier, sessionmaker) -> None:  # type: ignore[no-untyped-def]
         self.verifier = verifier
         self.sessionmaker = sessionmaker
         self._basic: dict[str, tuple[str, str]] | None = None
         self._clients: dict[str, frozenset[str]] = {}
+        self._originators: dict[str, Originator] = {}
+        self._endpoints: dict[tuple[str, str], Endpoint] = {}
 
     def invalidate(self) -> None:
         self._basic = None
 
+    async def originator(self, originator_id: str) -> Originator | None:
+        await self._load()
+        return self._originators.get(originator_id)
+
+    async def endpoint(self, originator_id: str, endpoint_id: str) -> Endpoint | None:
+        await self._load()
+        return self._endpoints.get((originator_id, endpoint_id))
+
     async def _load(self) -> dict[str, tuple[str, str]]:
         if self._basic is None:
+            # Detached copies: read-only snapshots that any request's session may look at.
             async with self.sessionmaker() as session:
                 rows = (await session.scalars(select(Originator))).all()
+                endpoints = (await session.scalars(select(Endpoint))).all()
+            self._originators = {o.id: o for o in rows}
+            self._endpoints = {(e.originator_id, e.id): e for e in endpoints}
             basic = {o.basic_username: (o.basic_password, o.id) for o in rows}
             clients: dict[str, set[str]] = {}
             for o in rows:

@@ -141,6 +141,8 @@ async def register_endpoint(originator_id: str, body: EndpointIn, session: Sessi
     except IntegrityError as exc:
         raise Problem(409, f"Endpoint {body.endpointId!r} exists for {originator_id!r}.",
                       type_="endpoint-exists") from exc
+    await session.commit()
+    state.credentials.invalidate()
     return registry.describe_endpoint(endpoint)
 
 

@@ -38,7 +38,7 @@ class RefundRequest(BaseModel):
 async def create_refund(originatorId: OriginatorId, endpointId: EndpointId, transactionId: TransactionId,
                         body: RefundRequest, caller: CallerDep, session: SessionDep,
                         state: StateDep) -> dict[str, Any]:
-    payment = await payment_for(session, caller, originatorId, endpointId, transactionId)
+    payment = await payment_for(session, state, caller, originatorId, endpointId, transactionId)
     amount = euros_to_cents(body.amount) if body.amount is not None else None
     record = await service.refund(session, state.runtime, state.base_url, payment, amount_cents=amount,
                                   reason=body.reason, actor=caller.name)
@@ -48,6 +48,6 @@ async def create_refund(originatorId: OriginatorId, endpointId: EndpointId, tran
 @router.get("/paymenttransaction/{originatorId}/{endpointId}/{transactionId}/refunds", name="list_refunds",
             responses=_ERRORS)
 async def list_refunds(originatorId: OriginatorId, endpointId: EndpointId, transactionId: TransactionId,
-                       caller: CallerDep, session: SessionDep) -> list[dict[str, Any]]:
-    payment = await payment_for(session, caller, originatorId, endpointId, transactionId)
+                       caller: CallerDep, session: SessionDep, state: StateDep) -> list[dict[str, Any]]:
+    payment = await payment_for(session, state, caller, originatorId, endpointId, transactionId)
     return [service.describe(r) for r in await service.list_refunds(session, payment.id)]

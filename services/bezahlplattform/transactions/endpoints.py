@@ -3,14 +3,13 @@ audit trail of one payment."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 
 from kit.db import SessionDep
 from services.bezahlplattform import audit
 from services.bezahlplattform.auth import Caller, CallerDep
 from services.bezahlplattform.errors import xbd_problem
 from services.bezahlplattform.models import Endpoint, Payment
-from services.bezahlplattform.registry import repository as registry
 from services.bezahlplattform.routing import XBezahldiensteRoute
 from services.bezahlplattform.state import StateDep
 from services.bezahlplattform.transactions import repository, service, transitions
@@ -31,8 +30,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def endpoint_for(session: SessionDep, caller: Caller, originator_id: str, endpoint_id: str) -> Endpoint:
-    endpoint = await registry.get_endpoint(session, originator_id, endpoint_id)
+async def endpoint_for(state: StateDep, caller: Caller, originator_id: str, endpoint_id: str) -> Endpoint:
+    endpoint = await state.credentials.endpoint(originator_id, endpoint_id)
     if endpoint is None:
         raise xbd_problem("NO_VALID_ORIGINATOR_OR_ENDPOINT", f"No endpoint {endpoint_id!r} for originator "
                           f"{originator_id!r} is registered at this platform.")
@@ -41,9 +40,9 @@ async def endpoint_for(session: SessionDep, caller: Caller, originator_id: str, 
     return endpoint
 
 
-async def payment_for(session: SessionDep, caller: Caller, originator_id: str, endpoint_id: str,
+async def payment_for(session: SessionDep, state: StateDep, caller: Caller, originator_id: str, endpoint_id: str,
                       transaction_id: str) -> Payment:
-    await endpoint_for(session, caller, originator_id, endpoint_id)
+    await endpoint_for(state, caller, originator_id, endpoint_id)
     payment = await repository.get_for(session, originator_id, endpoint_id, transaction_id)
     if payment is None:
         raise xbd_problem("NOT_FOUND", f"No payment transaction {transaction_id!r} here.")
@@ -55,8 +54,10 @@ async def payment_for(session: SessionDep, caller: Caller, originator_id: str, e
 async def create_payment_transaction(originatorId: OriginatorId, endpointId: EndpointId, body: PaymentRequest,
                                      caller: CallerDep, session: SessionDep, state: StateDep) -> dict[str, Any]:
     """Create a payment transaction; the user pays at ``paymentInformation.transactionRedirectUrl``."""
-    endpoint = await endpoint_for(session, caller, originatorId, endpointId)
-    payment = await service.create(session, state.runtime, state.base_url, endpoint, body, actor=caller.name)
+    endpoint = await endpoint_for(state, caller, originatorId, endpointId)
+    originator = await state.credentials.originator(originatorId)
+    payment = await service.create(session, state.runtime, state.base_url, endpoint, body, actor=caller.name,
+                                   originator=originator)
     return render(payment, state.base_url)
 
 
@@ -65,7 +66,7 @@ async def create_payment_transaction(originatorId: OriginatorId, endpointId: End
 async def get_payment_transaction(originatorId: OriginatorId, endpointId: EndpointId, transactionId: TransactionId,
                                   caller: CallerDep, session: SessionDep, state: StateDep) -> dict[str, Any]:
     """The transaction's current status (the standard is pull-based: read it after the user comes back)."""
-    payment = await payment_for(session, caller, originatorId, endpointId, transactionId)
+    payment = await payment_for(session, state, caller, originatorId, endpointId, transactionId)
     payment = await service.read(session, state.runtime, state.base_url, payment)
     return render(payment, state.base_url)
 
@@ -76,7 +77,7 @@ async def cancel_payment_transaction(originatorId: OriginatorId, endpointId: End
                                      transactionId: TransactionId, caller: CallerDep, session: SessionDep,
                                      state: StateDep) -> dict[str, Any]:
     """The online service withdraws an open payment (INITIAL → CANCELED); a paid one is refunded instead."""
-    payment = await payment_for(session, caller, originatorId, endpointId, transactionId)
+    payment = await payment_for(session, state, caller, originatorId, endpointId, transactionId)
     canceled = await transitions.finish(session, state.runtime, state.base_url, payment.id, status="CANCELED",
                                         detail="Abbruch durch den Online-Dienst", actor=caller.name)
     if canceled is None:
@@ -88,7 +89,7 @@ async def cancel_payment_transaction(originatorId: OriginatorId, endpointId: End
 @router.get("/paymenttransaction/{originatorId}/{endpointId}/{transactionId}/audit", name="payment_audit_trail",
             responses=_ERRORS)
 async def payment_audit_trail(originatorId: OriginatorId, endpointId: EndpointId, transactionId: TransactionId,
-                              caller: CallerDep, session: SessionDep, request: Request) -> list[dict[str, Any]]:
+                              caller: CallerDep, session: SessionDep, state: StateDep) -> list[dict[str, Any]]:
     """Every event of this payment, oldest first, from the append-only audit log."""
-    payment = await payment_for(session, caller, originatorId, endpointId, transactionId)
+    payment = await payment_for(session, state, caller, originatorId, endpointId, transactionId)
     return await audit.trail(session, payment.id)

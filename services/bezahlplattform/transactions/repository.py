@@ -18,11 +18,6 @@ async def get_for(session: AsyncSession, originator_id: str, endpoint_id: str, p
         Payment.id == payment_id, Payment.originator_id == originator_id, Payment.endpoint_id == endpoint_id))
 
 
-async def by_request_id(session: AsyncSession, originator_id: str, endpoint_id: str, request_id: str) -> Payment | None:
-    return await session.scalar(select(Payment).where(
-        Payment.originator_id == originator_id, Payment.endpoint_id == endpoint_id, Payment.request_id == request_id))
-
-
 async def update_if(session: AsyncSession, payment_id: str, *, while_status: str | None = "INITIAL",
                     **values: Any) -> Payment | None:
     """Apply ``values`` only while the payment is in ``while_status``; the updated payment, or None if it was not."""

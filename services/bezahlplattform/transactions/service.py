@@ -1,6 +1,7 @@
 """Create and read XBezahldienste payment transactions: validation with the standard's limits, the HALF_UP total
 check, booking data rules, Kassenzeichen assignment, the unique requestId. No HTTP here."""
 
+import datetime as dt
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ from kit.service import ServiceRuntime
 from services.bezahlplattform import audit
 from services.bezahlplattform.errors import xbd_problem
 from services.bezahlplattform.kasse import kassenzeichen
-from services.bezahlplattform.models import Endpoint, Payment
+from services.bezahlplattform.models import Endpoint, Originator, Payment
 from services.bezahlplattform.money import euros_to_cents, round_half_up_cents
 from services.bezahlplattform.transactions import repository, transitions
 from services.bezahlplattform.transactions.schemas import PaymentRequest
@@ -57,17 +58,16 @@ def bookings(request: PaymentRequest, endpoint: Endpoint) -> list[dict[str, Any]
 
 
 async def create(session: AsyncSession, runtime: ServiceRuntime, base_url: str, endpoint: Endpoint,
-                 request: PaymentRequest, *, actor: str) -> Payment:
+                 request: PaymentRequest, *, actor: str, originator: Originator | None = None) -> Payment:
+    """A new INITIAL payment; a reused requestId is refused by the unique constraint (no read-then-write race)."""
     gros = check_total(request)
     booking_lines = bookings(request, endpoint)
-    if await repository.by_request_id(session, endpoint.originator_id, endpoint.id, request.requestId):
-        raise _exists(request.requestId)
     now = runtime.clock.now()
     given = next((line["bookingData"][KASSENZEICHEN_KEY] for line in booking_lines
                   if line["bookingData"].get(KASSENZEICHEN_KEY)), None)
     reference = given or await kassenzeichen.assign(session, prefix=endpoint.kassenzeichen_prefix, now=now)
     payment = Payment(
-        id=secrets.token_hex(16), originator_id=endpoint.originator_id, endpoint_id=endpoint.id,
+        id=transaction_id(now), originator_id=endpoint.originator_id, endpoint_id=endpoint.id,
         request_id=request.requestId, status="INITIAL", status_detail=None,
         payment_method=request.paymentMethod, payment_method_detail=None, adapter=None,
         gros_amount_cents=gros, currency="EUR", purpose=request.purpose, kassenzeichen=reference,
@@ -84,8 +84,16 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, base_url: str, 
         raise _exists(request.requestId) from None
     audit.record(session, now=now, event="payment.created", actor=actor, payment_id=payment.id, to_status="INITIAL",
                  amount_cents=gros, requestId=request.requestId, kassenzeichen=reference)
-    await transitions.announce(session, runtime, base_url, payment, "payment.created")
+    await transitions.announce(session, runtime, base_url, payment, "payment.created", originator=originator)
     return payment
+
+
+def transaction_id(now: dt.datetime) -> str:
+    """32 hex digits: 48 bits of milliseconds, then 80 random bits. Unguessable (the id is in the pay page's URL),
+    yet ordered by creation, so new payments land at the end of the primary-key and audit indexes instead of on
+    random pages: creates stay as fast with 50,000 stored payments as with none."""
+    millis = int(now.timestamp() * 1000) & ((1 << 48) - 1)
+    return f"{millis:012x}{secrets.token_hex(10)}"
 
 
 def _exists(request_id: str) -> Exception:

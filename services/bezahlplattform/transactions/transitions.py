@@ -27,9 +27,10 @@ EVENT_TYPES = {"PAYED": "payment.payed", "FAILED": "payment.failed", "CANCELED":
 
 
 async def announce(session: AsyncSession, runtime: ServiceRuntime, base_url: str, payment: Payment, type_: str,
-                   **extra: Any) -> None:
-    originator = await session.get(Originator, payment.originator_id)
-    if originator is not None:
+                   *, originator: Originator | None = None, **extra: Any) -> None:
+    """Queue the webhook of this change (``originator`` saves the lookup when the caller has it)."""
+    originator = originator or await session.get(Originator, payment.originator_id)
+    if originator is not None and originator.webhook_url:
         data = render(payment, base_url)
         data.update(extra)
         webhooks.enqueue(session, runtime, originator, type_=type_, data=data)
