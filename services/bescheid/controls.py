@@ -15,12 +15,29 @@ from kit.emulator import control_router
 from kit.problems import Problem
 from services.bescheid.models import Revocation
 from services.bescheid.notices import repository
+from services.bescheid.notices.schemas import PadesLevel
 from services.bescheid.pki.revocation import RevokedEntry
 from services.bescheid.pki.store import AuthorityIdentity
 from services.bescheid.seal.tamper import tamper
 from services.bescheid.state import BescheidDep
 
 router = control_router()
+
+
+class AuthoritySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    padesLevel: PadesLevel  # camelCase like the rest of the API
+
+
+@router.patch("/authorities/{authority_id}", name="bescheid_set_authority_level")
+async def set_authority_level(authority_id: str, body: AuthoritySettings, session: SessionDep) -> dict[str, str]:
+    """Seal this authority's notices at another PAdES level from now on (until the next reset)."""
+    authority = await repository.get_authority(session, authority_id)
+    if authority is None:
+        raise Problem(404, f"No authority {authority_id!r}.", type_="authority-not-found")
+    authority.pades_level = body.padesLevel
+    return {"authority": authority.id, "padesLevel": authority.pades_level}
 
 
 class SealCertificateState(BaseModel):

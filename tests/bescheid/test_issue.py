@@ -63,6 +63,14 @@ async def test_numbering_is_per_authority_and_year(client: httpx.AsyncClient) ->
     mainz = await create(client, headers, authority="stadt-mainz", template="stadt-mainz/hundesteuer")
     assert mainz["number"] == "MZ-2026-000001"
     assert mainz["seal"]["padesLevel"] == "B-LTA"
+    changed = await client.patch("/_emulator/bescheid/authorities/stadt-mainz", json={"padesLevel": "B-T"})
+    assert changed.status_code == 200, changed.text
+    authorities = (await client.get(f"{API}/authorities", headers=headers)).json()
+    assert {a["id"]: a["padesLevel"] for a in authorities} == {"stadt-koblenz": "B-LT", "stadt-mainz": "B-T"}
+    templates = (await client.get(f"{API}/templates", params={"authority": "stadt-koblenz"}, headers=headers)).json()
+    assert {t["id"] for t in templates} == {"stadt-koblenz/bewohnerparkausweis", "stadt-koblenz/hundesteuer"}
+    mainz = await create(client, headers, authority="stadt-mainz", template="stadt-mainz/hundesteuer")
+    assert (mainz["number"], mainz["seal"]["padesLevel"]) == ("MZ-2026-000002", "B-T")
     assert (await create(client, headers))["number"] == "KO-2026-000002"
 
 

@@ -119,6 +119,22 @@ async def get_bescheid_data(bescheid_id: str, claims: Claims, session: SessionDe
     return (await _own(session, bescheid_id, claims)).data
 
 
+@router.get("/authorities", name="list_authorities", responses=_ERRORS)
+async def list_authorities(claims: Claims, session: SessionDep) -> list[dict[str, Any]]:
+    """The issuing authorities with the PAdES level each seals at by default."""
+    return [{"id": a.id, "name": a.name, "ars": a.ars, "organizationIdentifier": a.organization_identifier,
+             "padesLevel": a.pades_level, "numberPrefix": a.number_prefix}
+            for a in await repository.list_authorities(session)]
+
+
+@router.get("/templates", name="list_templates", responses=_ERRORS)
+async def list_templates(claims: Claims, session: SessionDep, authority: str | None = None) -> list[dict[str, Any]]:
+    """The notice templates (one per authority and Verwaltungsleistung) and the data fields each shows."""
+    return [{"id": t.id, "authority": t.authority_id, "service": t.service, "title": t.title, "fields": t.fields,
+             "storkQaaLevel": t.stork_qaa_level, "bekanntgabeRule": t.bekanntgabe_rule}
+            for t in await repository.list_templates(session, authority)]
+
+
 @router.post("/batches", name="create_batch", status_code=202, dependencies=[Depends(limit_body)],
              responses={**_ERRORS, 413: {"description": "Too large"}, 422: {"description": "Invalid items"}})
 async def create_batch(body: BatchIn, claims: Claims, session: SessionDep, state: BescheidDep,
