@@ -51,7 +51,7 @@ async def _form(request: Request, state: Any) -> Any:
                               max_part_size=2 * settings.max_content_bytes + 64 * 1024)
 
 
-def _message_text(form: Any, settings: Any) -> str:
+def _message_text(form: Any) -> str:
     value = form.get("message")
     if isinstance(value, UploadFile):
         raise Problem(400, "The part 'message' must be a form field, not a file.", type_="malformed-body",
@@ -71,7 +71,7 @@ async def send_message(request: Request, claims: Claims, session: SessionDep, st
     """Deliver a message_v6 to a citizen's, company's or authority's mailbox."""
     client_id = _sender(claims)
     form = await _form(request, state)
-    text = _message_text(form, state.settings)
+    text = _message_text(form)
     if len(text.encode()) > 2 * state.settings.max_content_bytes:
         raise Problem(413, "The message is too large.", type_="content-too-large", title="Content Too Large")
     rule = form.get("bekanntgabeRule") or "ozg9"
@@ -106,7 +106,7 @@ async def send_status(request: Request, claims: Claims, session: SessionDep, sta
     if request.headers.get("content-type", "").startswith("application/json"):
         text = (await request.body()).decode("utf-8", errors="replace")
     else:
-        text = _message_text(await _form(request, state), state.settings)
+        text = _message_text(await _form(request, state))
     verified, fields = envelope.verify(envelope.parse(text), StatusV6, state.runtime.clock.now())
     update = await delivery.record_status(session, state, verified=verified, fields=fields, client_id=client_id)
     return delivery.status_json(update)

@@ -157,7 +157,8 @@ class InboxSession(Base):
     __tablename__ = "mailbox_inbox_sessions"
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    access_token: Mapped[str] = mapped_column(Text)
+    # The access token's jti, to find the login in the Nutzerkonto's token log; the token itself is not kept.
+    token_jti: Mapped[str] = mapped_column(String(64))
     postkorb_handle: Mapped[str] = mapped_column(String(36))
     level: Mapped[int] = mapped_column(Integer)
     display_name: Mapped[str] = mapped_column(String(255))

@@ -9,8 +9,9 @@ import lxml.html
 import pytest
 
 from gateway.app import Gateway
+from kit.zbp import send_status
 from tests.conftest import client_for
-from tests.postfach.mailbox.tools import KOBLENZ, bearer, delivered, service_token
+from tests.postfach.mailbox.tools import KOBLENZ, author, bearer, credentials, delivered, postfach_now, service_token
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -42,7 +43,14 @@ async def page_login(client: httpx.AsyncClient, *, start: str = "/postfach/postk
 
 
 async def test_login_list_read_download_reply_logout(suite: Gateway, client: httpx.AsyncClient) -> None:
+    application = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    status = await send_status(credentials(suite), author(), {
+        "applicationId": application, "status": "ACTION_REQUIRED", "publicServiceName": {"de": "Hundesteuer"},
+        "senderName": "Stadt Koblenz", "createdDate": "2026-03-02T09:00:00+01:00",
+        "statusDetails": {"de": "Bitte Nachweis einreichen"}}, now=postfach_now(suite))
+    assert status.status_code == 201, status.text
     sent = await delivered(suite, title="Bescheid über die Hundesteuer", replyAddress=KOBLENZ,
+                           applicationId=application,
                            attachments=[("Bescheid.pdf", b"%PDF-1.7 hund", "application/pdf")])
     locked = await delivered(suite, title="Einkommensteuerbescheid", stork_qaa_level=4)
     async with client_for(suite) as browser:
@@ -60,6 +68,7 @@ async def test_login_list_read_download_reply_logout(suite: Gateway, client: htt
         assert len(rows) == 2
         texts = [" ".join(r.text_content().split()) for r in rows]
         assert any("Einkommensteuerbescheid" in t and "Gesperrt: Vertrauensniveau 4 nötig" in t for t in texts)
+        assert "Erika Mustermann" in html.xpath("string(//p[@class='hint'])")
         assert any("Bescheid über die Hundesteuer" in t and "Stadt Koblenz" in t and "als bekannt gegeben" in t
                    for t in texts)
 
@@ -68,6 +77,8 @@ async def test_login_list_read_download_reply_logout(suite: Gateway, client: htt
         page = lxml.html.fromstring(message.text)
         assert "Sehr geehrte Frau Mustermann" in page.xpath("string(//div[@class='inhalt'])")
         assert "§ 9 Abs. 1 OZG" in page.xpath("string(//p[@class='bekanntgabe'])")
+        progress = " ".join(page.xpath("string(//ol[@class='status'])").split())
+        assert "Ihre Mitwirkung ist erforderlich" in progress and "Bitte Nachweis einreichen" in progress
         [link] = page.xpath("//a[@download]")
         download = await browser.get(link.get("href"))
         assert download.status_code == 200 and download.content == b"%PDF-1.7 hund"

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from gateway.app import Gateway
+from tests.nutzerkonto.oidc_tools import SPA, SPA_CALLBACK, authorize_url, login, pkce_pair, query
 from tests.postfach.mailbox.tools import (
     ERIKA,
     KOBLENZ,
@@ -177,3 +178,15 @@ async def test_a_token_without_postkorb_handle_or_for_another_audience_is_refuse
     wrong_audience = await client.get(f"/postfach/api/v6/mailboxes/{KOBLENZ}/messages",
                                       headers=bearer(bezahl.json()["access_token"]))
     assert wrong_audience.status_code == 401
+
+
+async def test_a_login_without_scope_bundid_names_no_mailbox(suite: Gateway, client: httpx.AsyncClient) -> None:
+    verifier, challenge = pkce_pair()
+    back = await login(client, authorize_url(SPA, redirect_uri=SPA_CALLBACK, scope="openid profile",
+                                             challenge=challenge, resource="postfach"))
+    token = (await client.post("/nutzerkonto/token", data={
+        "grant_type": "authorization_code", "code": query(back)["code"], "redirect_uri": SPA_CALLBACK,
+        "client_id": SPA, "code_verifier": verifier})).json()["access_token"]
+    answer = await client.get("/postfach/api/v6/mailbox", headers=bearer(token))
+    assert answer.status_code == 403 and answer.json()["type"].endswith("no-postkorb-handle")
+    assert (await client.get(f"/postfach/api/v6/mailboxes/{ERIKA}/messages", headers=bearer(token))).status_code == 403

@@ -16,7 +16,7 @@ from kit.problems import Problem
 from services.postfach.mailbox import bekanntgabe, reading, repository
 from services.postfach.mailbox.models import InboxSession
 from services.postfach.mailbox.pages import login
-from services.postfach.mailbox.pages.view import bekanntgabe_text, date_de, datetime_de, size_de
+from services.postfach.mailbox.pages.view import STATUS_LABELS, bekanntgabe_text, date_de, datetime_de, size_de
 from services.postfach.mailbox.schemas import ReplyIn
 from services.postfach.mailbox.state import MailboxDep, MailboxState
 
@@ -130,7 +130,9 @@ async def _message_page(request: Request, session: SessionDep, state: MailboxSta
     await reading.retrieve(session, state, message, fields)
     result = await reading.settle(session, state, message)
     attachments = (await repository.attachments_of(session, [message.id]))[message.id]
+    statuses = await repository.status_updates(session, message.application_id) if message.application_id else []
     return _render(request, "nachricht.html", {"message": message, "fields": fields, "attachments": attachments,
+                                               "statuses": statuses, "status_labels": STATUS_LABELS,
                                                "bekanntgabe_text": bekanntgabe_text(result), "row": row,
                                                "notice": notice})
 

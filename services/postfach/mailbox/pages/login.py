@@ -90,13 +90,16 @@ async def finish(session: AsyncSession, state: MailboxState, *, code: str, login
         raise Problem(400, "Die Anmeldung passt nicht zu dieser Sitzung.", type_="login-failed")
     claims = await state.verifier.verify(tokens["access_token"])
     reader = reading.reader_from_claims(claims)
+    owner = await state.directory.owner(reader.handle or "")
     session_id = secrets.token_urlsafe(32)
     session.add(InboxSession(
-        id_hash=hashlib.sha256(session_id.encode()).hexdigest(), access_token=str(claims.get("jti", "")),
-        postkorb_handle=reader.handle or "", level=reader.level, display_name="", csrf_token=secrets.token_urlsafe(24),
+        id_hash=hashlib.sha256(session_id.encode()).hexdigest(), token_jti=str(claims.get("jti", ""))[:64],
+        postkorb_handle=reader.handle or "", level=reader.level,
+        display_name=owner.display_name if owner else "", csrf_token=secrets.token_urlsafe(24),
         created_at=now, expires_at=now + dt.timedelta(minutes=state.settings.inbox_session_minutes)))
-    # Logins left unfinished are of no use after their lifetime.
+    # Unfinished logins and ended sessions are of no use after their lifetime.
     await session.execute(delete(InboxLogin).where(InboxLogin.created_at < now - LOGIN_TTL))
+    await session.execute(delete(InboxSession).where(InboxSession.expires_at < now))
     return session_id, login.return_to
 
 

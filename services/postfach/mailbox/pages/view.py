@@ -6,6 +6,11 @@ import datetime as dt
 from services.postfach.mailbox import bekanntgabe
 from services.postfach.mailbox.bekanntgabe import BERLIN, Bekanntgabe
 
+# status_v6 values as the citizen's account names them.
+STATUS_LABELS = {"INITIATED": "Begonnen", "SUBMITTED": "Eingereicht", "RECEIVED": "Eingegangen",
+                 "PROCESSING": "In Bearbeitung", "ACTION_REQUIRED": "Ihre Mitwirkung ist erforderlich",
+                 "COMPLETED": "Abgeschlossen"}
+
 
 def date_de(value: dt.date | dt.datetime | None) -> str:
     if value is None:
