@@ -38,6 +38,7 @@ from benchmarks.gateway.bench import (
     BenchmarkError,
     Fleet,
     Server,
+    cpu_seconds,
     find_wrk,
     git_revision,
     machine,
@@ -98,10 +99,14 @@ def lua(workdir: Path, name: str, headers: dict[str, str], template: str) -> Pat
     return path
 
 
-def wrk_run(wrk: str, url: str, script: Path, *, duration: float, connections: int, prefix: str) -> dict[str, Any]:
+def wrk_run(wrk: str, url: str, script: Path, *, duration: float, connections: int, prefix: str,
+            pid: int) -> dict[str, Any]:
+    """One wrk run; also the server's CPU time per answered request, steadier than the rate on a busy machine."""
     command = [wrk, "-t2", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s", "--latency", "-s", str(script),
                url, "--", prefix]
+    cpu_before = cpu_seconds(pid)
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
+    cpu = cpu_seconds(pid) - cpu_before
     if done.returncode != 0:
         raise BenchmarkError(f"wrk failed: {done.stdout}{done.stderr}")
     result = parse_wrk(done.stdout)
@@ -109,7 +114,8 @@ def wrk_run(wrk: str, url: str, script: Path, *, duration: float, connections: i
         raise BenchmarkError(f"{url}: {result.non_2xx} non-2xx answers\n{done.stdout}")
     # Socket errors (timeouts of a server that stalls) are reported, not hidden: the rate counts answers only.
     return {"rps": result.requests_per_s, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms,
-            "requests": result.requests, "socket_errors": result.socket_errors}
+            "requests": result.requests, "socket_errors": result.socket_errors,
+            "cpu_us_per_request": round(cpu / result.requests * 1e6) if result.requests else None}
 
 
 async def create_database(admin_url: str, name: str) -> str:
@@ -278,17 +284,23 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 for op in ("read", "create"):
                     url = create_urls[name] if op == "create" else read_urls[name]
                     prefix = f"r{round_no}{secrets.token_hex(3)}"
+                    pid = targets[name][0].proc.pid
                     wrk_run(wrk, url, scripts[(kind, op)], duration=args.warmup, connections=args.connections,
-                            prefix=prefix + "w")
-                    samples[name][op].append(wrk_run(wrk, url, scripts[(kind, op)], duration=args.duration,
-                                                     connections=args.connections, prefix=prefix))
-                    print(f"  {name:22} {op:6} {samples[name][op][-1]['rps']:8.1f}/s", flush=True)
+                            prefix=prefix + "w", pid=pid)
+                    sample = wrk_run(wrk, url, scripts[(kind, op)], duration=args.duration,
+                                     connections=args.connections, prefix=prefix, pid=pid)
+                    samples[name][op].append(sample)
+                    print(f"  {name:22} {op:6} {sample['rps']:8.1f}/s {sample['cpu_us_per_request'] or 0:8} us CPU/req",
+                          flush=True)
         medians = {n: {op: statistics.median(s["rps"] for s in runs) for op, runs in ops.items()}
                    for n, ops in samples.items()}
+        cpu = {n: {op: statistics.median(s["cpu_us_per_request"] or 0 for s in runs) for op, runs in ops.items()}
+               for n, ops in samples.items()}
         return {"benchmark": "bezahlplattform", "timestamp": dt.datetime.now(dt.UTC).isoformat(),
                 "git": git_revision(), "machine": machine(), "connections": args.connections,
                 "duration_s": args.duration, "rounds": args.rounds, "stored": args.stored, "setup_s": setup,
-                "elapsed_s": round(time.perf_counter() - started, 1), "medians": medians, "samples": samples,
+                "elapsed_s": round(time.perf_counter() - started, 1), "medians": medians, "cpu_us_per_request": cpu,
+                "samples": samples,
                 "targets": TARGETS}
     finally:
         fleet.stop_all()
@@ -317,6 +329,16 @@ def render(report: dict[str, Any]) -> str:
             flat = (f"{_ratio(ops['create'], empty['create'], '.2f'):>10} "
                     f"{_ratio(ops['read'], empty['read'], '.2f'):>10}")
         lines.append(f"{name:24}{ops['create']:10.1f}{ops['read']:10.1f}{ratio}{flat:>22}")
+    lines += ["", "server CPU per answered request (us; steadier than req/s while other processes load the machine):",
+              f"{'target':24}{'create':>10}{'read':>10}{'full/empty create':>20}{'read':>8}"]
+    cpu = report["cpu_us_per_request"]
+    for name, ops in cpu.items():
+        flat = ""
+        if name.endswith("full"):
+            empty = cpu[name.replace("full", "empty")]
+            # CPU per request growing means slowing down: empty/full, so that >= 0.8 reads as "flat" here too.
+            flat = f"{_ratio(empty['create'], ops['create'], '.2f'):>20}{_ratio(empty['read'], ops['read'], '.2f'):>8}"
+        lines.append(f"{name:24}{ops['create']:10.0f}{ops['read']:10.0f}{flat}")
     lines.append("")
     lines.append(f"targets: Bezahlplattform ≥ {TARGETS['ratio_vs_localstripe']}x localstripe; full/empty ≥ "
                  f"{TARGETS['full_over_empty']} (flat within 20 %); run took {report['elapsed_s']} s")
@@ -326,9 +348,9 @@ def render(report: dict[str, Any]) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bezahlplattform", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measured run (%(default)s)")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per measured run (%(default)s)")
     parser.add_argument("--warmup", type=float, default=1.0, help="uncounted seconds before each run (%(default)s)")
-    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (%(default)s)")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (%(default)s)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (%(default)s)")
     parser.add_argument("--stored", type=int, default=50_000, help="payments in the full stores (%(default)s)")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL",
