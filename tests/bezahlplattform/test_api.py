@@ -6,7 +6,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.bezahlplattform.conftest import KOBLENZ, bearer, office_client
+from tests.bezahlplattform.conftest import KOBLENZ, office_client
 from tests.bezahlplattform.xbd_client import (
     XBezahldiensteClient,
     basic,
@@ -179,14 +179,3 @@ async def test_seed_lists_koblenz_with_credentials(bp: httpx.AsyncClient) -> Non
                                 "password": "bewohnerparkausweis-secret"}
     assert parking["endpoints"][0]["endpointId"] == KOBLENZ and parking["endpoints"][0]["name"] == "Stadt Koblenz"
     assert "4000002500003155" in seed["test_cards"]
-
-
-async def test_the_suite_routes_the_api_and_controls(client: httpx.AsyncClient) -> None:
-    """Through the gateway: a bearer token of a Nutzerkonto client, and the service's controls."""
-    headers = await bearer(client)
-    api = XBezahldiensteClient(client, "/bezahlplattform", "fuehrungszeugnis", KOBLENZ, headers)
-    items = [{"id": "1", "totalNetAmount": 13.0, "bookingData": {"Objektnummer": "FZ-1", "Haushaltsstelle": "1"}}]
-    created = await api.create(amount=13.0, purpose="Führungszeugnis", items=items)
-    assert (await api.status(created["paymentInformation"]["transactionId"]))["status"] == "INITIAL"
-    seed = (await client.get("/_emulator/bezahlplattform/seed")).json()
-    assert any(o["originatorId"] == "fuehrungszeugnis" for o in seed["originators"])

@@ -9,7 +9,7 @@ import httpx
 from lxml import etree
 
 from tests.bezahlplattform.checkout_tools import Checkout, back
-from tests.bezahlplattform.conftest import KOBLENZ, bearer, office_client
+from tests.bezahlplattform.conftest import KOBLENZ, office_client
 from tests.bezahlplattform.xbd_client import XBezahldiensteClient, check_problem
 
 CAMT = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
@@ -162,14 +162,3 @@ async def test_kasse_sees_only_its_online_services(bp: httpx.AsyncClient, parkin
     assert summary["entries"] == 0 and summary["closingBalance"] == "0.00"
     unknown = await bp.get("/kasse/079999999999/settlement", headers=parking.auth)
     check_problem(unknown, "NO_VALID_ORIGINATOR_OR_ENDPOINT", 404)
-
-
-async def test_cash_office_client_sees_every_service(client: httpx.AsyncClient) -> None:
-    """Through the gateway, with the Nutzerkonto token of the Fachverfahren acting as the Kasse."""
-    auth = await bearer(client)
-    api = XBezahldiensteClient(client, "/bezahlplattform", "hundesteuer", KOBLENZ, auth)
-    info = (await api.create(amount=48.0))["paymentInformation"]
-    checkout = Checkout(client, info["transactionRedirectUrl"], public="http://127.0.0.1:8000")
-    back(await checkout.pay_with("creditcard", CARD))
-    today = await client.get(f"/bezahlplattform/kasse/{KOBLENZ}/settlement", headers=auth)
-    assert today.json()["credits"] == "48.00"

@@ -81,3 +81,15 @@ async def test_refund_needs_the_originators_credentials(parking: XBezahldiensteC
     transaction = await paid(parking)
     anonymous = await bp.post(f"{parking.collection}/{transaction}/refunds", json={"amount": "1.00"})
     assert anonymous.status_code == 401
+
+
+async def test_a_retried_refund_with_the_same_idempotency_key_refunds_once(parking: XBezahldiensteClient) -> None:
+    transaction = await paid(parking, 30.0)
+    url = f"{parking.collection}/{transaction}/refunds"
+    headers = {**parking.auth, "Idempotency-Key": "erstattung-1"}
+    first = await parking.http.post(url, json={"amount": "10.00"}, headers=headers)
+    again = await parking.http.post(url, json={"amount": "10.00"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
+    listed = await parking.http.get(url, headers=parking.auth)
+    assert [r["amount"] for r in listed.json()] == [10]
