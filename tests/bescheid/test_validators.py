@@ -161,6 +161,20 @@ def test_qpdf_finds_every_sealed_file_clean(sealed: Sealed) -> None:
         assert "No syntax or stream encoding errors found" in run("qpdf", "--check", str(path), cwd=sealed.folder)
 
 
+@needs_certutil
+def test_pdfsig_reports_a_revoked_seal_through_the_ocsp_responder(sealed: Sealed) -> None:
+    """Last in this module: it revokes the running suite's Koblenz seal."""
+    nss = sealed.folder / "nss-revoked"
+    nss.mkdir()
+    run("certutil", "-N", "-d", f"sql:{nss}", "--empty-password", cwd=sealed.folder)
+    run("certutil", "-A", "-d", f"sql:{nss}", "-n", "basisdienste-test-root", "-t", "CT,C,C", "-i", "root.pem",
+        cwd=sealed.folder)
+    revoked = httpx.post(f"{sealed.base}/_emulator/bescheid/authorities/stadt-koblenz/seal-certificate",
+                         json={"state": "revoked"}, timeout=30)
+    assert revoked.status_code == 200, revoked.text
+    report = run("pdfsig", "-nssdir", f"sql:{nss}", str(sealed.pdfs["B-B"]), cwd=sealed.folder, ok=False)
+    assert "Signature is Valid." in report and "Certificate has been Revoked." in report, report
+
 @pytest.fixture(autouse=True)
 def _fresh() -> None:
     """These tests use their own ``basisdienste up``, not the in-process suite the other modules reset."""
