@@ -65,7 +65,7 @@ class FitConnectPart(ServicePart):
             await destinations.populate(session, fc, now)
             await session.commit()
             owners = [(d.destination_id, d.key_bits) for d in (await session.scalars(select(FcDestination))).all()]
-        fc.limiter.clear()
+        fc.limiter.configure(fc.settings.routing_rate_limit, fc.settings.routing_rate_window_seconds)
         fc.client_quirks.clear()
         # Keys are made in the background: start-up stays fast, and the first request that needs one waits.
         fc.keys.ensure_in_background(runtime.db, SERVICE, (SIG,), fc.settings.key_bits, now)

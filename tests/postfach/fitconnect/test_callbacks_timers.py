@@ -10,15 +10,19 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import pytest_asyncio
 
 from tests.postfach.fitconnect.receiver import CallbackReceiver
 from tests.postfach.fitconnect.test_roundtrip import subscriber_for, verify_set
 from tests.postfach.fitconnect.tools import SUB, Sender, bearer, seed, token
 
+# On the folder's shared suite, whose connections and background tasks live in the package's event loop.
+pytestmark = pytest.mark.asyncio(loop_scope="package")
+
 SECRET = "ein-langes-callback-geheimnis-0123456789"
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="package")
 async def receiver() -> AsyncIterator[CallbackReceiver]:
     started = await CallbackReceiver(SECRET).start()
     yield started
@@ -53,7 +57,10 @@ async def test_callback_is_signed_retried_and_the_secret_stays_hidden(client: ht
 
     receiver.fail_next = 1  # the Fachverfahren is briefly down: the outbox retries
     created = await Sender(client, sender_token).send(koblenz, {"a": 1}, [])
-    await wait_for(lambda: receiver.received)
+    try:
+        await wait_for(lambda: receiver.received)
+    except AssertionError:
+        raise AssertionError((await client.get("/_emulator/postfach/fitconnect/callbacks")).text) from None
     assert receiver.received == [{
         "type": "https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions",
         "submissions": [{"destinationId": koblenz, "submissionId": created["submissionId"],

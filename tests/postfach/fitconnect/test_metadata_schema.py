@@ -5,8 +5,12 @@ import copy
 
 import httpx
 import jsonschema
+import pytest
 
 from tests.postfach.fitconnect.tools import metadata_for
+
+# On the folder's shared suite, whose connections and background tasks live in the package's event loop.
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 SCHEMA = "/postfach/fitconnect/schema/metadata/{}/metadata.schema.json"
 

@@ -2,11 +2,15 @@
 
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from gateway.app import Gateway
 from services.postfach.models import Base
+
+# On the folder's shared suite, whose connections and background tasks live in the package's event loop.
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 
 async def test_the_fitconnect_migrations_match_the_models(suite: Gateway) -> None:

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from jwcrypto import jwk
 
 from tests.postfach.fitconnect.test_roundtrip import subscriber_for
@@ -21,6 +22,9 @@ from tests.postfach.fitconnect.tools import (
     seed,
     token,
 )
+
+# On the folder's shared suite, whose connections and background tasks live in the package's event loop.
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 PROBLEMS = "https://schema.fitko.de/fit-connect/submission-api/problems/"
 

@@ -6,9 +6,13 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from jwcrypto import jwk, jws
 
 from tests.postfach.fitconnect.tools import SUB, Sender, TestSubscriber, bearer, seed, token
+
+# On the folder's shared suite, whose connections and background tasks live in the package's event loop.
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 EVENTS = "https://schema.fitko.de/fit-connect/events/"
 

@@ -5,11 +5,15 @@ import json
 import uuid
 
 import httpx
+import pytest
 from jwcrypto import jwe, jwk, jws
 
 from tests.postfach.fitconnect.test_refusals import PROBLEMS, destinations, problem
 from tests.postfach.fitconnect.test_roundtrip import subscriber_for, verify_set
 from tests.postfach.fitconnect.tools import SUB, Sender, bearer, encrypt, metadata_for, seed, token
+
+# On the folder's shared suite, whose connections and background tasks live in the package's event loop.
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 ROUTING = "/postfach/fitconnect/routing-api/v1"
 CONTROLS = "/_emulator/postfach/fitconnect"
