@@ -25,7 +25,6 @@ from services.bescheid.notices import endpoints as notices_api
 from services.bescheid.notices.service import POSTFACH_CHANNEL
 from services.bescheid.pki import endpoints as pki_api
 from services.bescheid.pki.certificates import PkiUrls
-from services.bescheid.pki.hsm import Hsm
 from services.bescheid.pki.store import TestPki
 from services.bescheid.render import fonts
 from services.bescheid.seal import endpoints as verify_api
@@ -85,6 +84,8 @@ def create_app(settings: BescheidSettings | None = None, *, peers: Peers | None 
     pki = TestPki(settings.pki_key_type, settings.rsa_key_bits,
                   PkiUrls(ca_issuers=f"{base}/pki/root.crt", crl=f"{base}/pki/crl", ocsp=f"{base}/pki/ocsp"))
     if settings.seal_keys == "pkcs11":
+        from services.bescheid.pki.hsm import Hsm  # python-pkcs11 is needed only for this
+
         pki.hsm = Hsm(settings.pkcs11_module, settings.pkcs11_token_label, settings.pkcs11_user_pin)
     hooks = BescheidHooks()
 

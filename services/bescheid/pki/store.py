@@ -8,6 +8,7 @@ overrides and revocations belong to the emulator state and vanish with a reset.
 import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -19,13 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.bescheid.models import PkiMaterial, Revocation
 from services.bescheid.pki import certificates as issue
 from services.bescheid.pki.certificates import PkiUrls, PrivateKey, PublicKey
-from services.bescheid.pki.hsm import Hsm
 from services.bescheid.pki.revocation import RevocationAuthority, RevokedEntry
 from services.bescheid.pki.tsa import TimeStampAuthority
 from services.bescheid.seal.sealer import CachedKeySigner
 
 ROOT, TSA = "root", "tsa"
 
+
+if TYPE_CHECKING:  # python-pkcs11 is needed only when the seal keys live in an HSM
+    from services.bescheid.pki.hsm import Hsm
 
 HSM_PREFIX = "pkcs11:"  # in place of a PEM key: the key is in the HSM under this label
 
@@ -84,7 +87,7 @@ class TestPki:
     overrides: dict[str, Credential] = field(default_factory=dict)
     revocation: RevocationAuthority | None = None
     tsa: TimeStampAuthority | None = None
-    hsm: Hsm | None = None  # seal keys in a PKCS#11 token instead of memory
+    hsm: "Hsm | None" = None  # seal keys in a PKCS#11 token instead of memory
     _signers: dict[int, signers.Signer] = field(default_factory=dict)
 
     # -- loading ---------------------------------------------------------------------------------------------
