@@ -8,6 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     BASISDIENSTE_DATA_DIR=/var/lib/basisdienste
 
+# The Bescheid service renders notices with DejaVu (embedded in every PDF, PDF/A needs embedded fonts).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /src
 # README.md is the package's long description (pyproject `readme`), so the build needs it.
 COPY pyproject.toml README.md ./
