@@ -124,15 +124,31 @@ async def _adapter_step(request: Request, session: SessionDep, state: StateDep, 
     return _answer(request, ctx, await flow.settle(ctx, method, result), method)
 
 
-@router.api_route("/checkout/{transaction_id}/{method}", methods=["GET", "POST"], name="checkout_method",
-                  response_class=HTMLResponse, responses=_PAGES)
-async def checkout_method(transaction_id: str, method: str, request: Request, session: SessionDep,
-                          state: StateDep) -> Response:
+@router.get("/checkout/{transaction_id}/{method}", name="checkout_method_page", response_class=HTMLResponse,
+            responses=_PAGES)
+async def checkout_method_page(transaction_id: str, method: str, request: Request, session: SessionDep,
+                               state: StateDep) -> Response:
+    """The method's first page (its form, or where it sends the user)."""
     return await _adapter_step(request, session, state, transaction_id, method, "")
 
 
-@router.api_route("/checkout/{transaction_id}/{method}/{step}", methods=["GET", "POST"], name="checkout_step",
-                  response_class=HTMLResponse, responses=_PAGES)
-async def checkout_step(transaction_id: str, method: str, step: str, request: Request, session: SessionDep,
-                        state: StateDep) -> Response:
+@router.post("/checkout/{transaction_id}/{method}", name="checkout_method_submit", response_class=HTMLResponse,
+             responses=_PAGES)
+async def checkout_method_submit(transaction_id: str, method: str, request: Request, session: SessionDep,
+                                 state: StateDep) -> Response:
+    return await _adapter_step(request, session, state, transaction_id, method, "")
+
+
+@router.get("/checkout/{transaction_id}/{method}/{step}", name="checkout_step_page", response_class=HTMLResponse,
+            responses=_PAGES)
+async def checkout_step_page(transaction_id: str, method: str, step: str, request: Request, session: SessionDep,
+                             state: StateDep) -> Response:
+    """A later step of a method (3-D Secure challenge, the bank's approval, PayPal's return)."""
+    return await _adapter_step(request, session, state, transaction_id, method, step)
+
+
+@router.post("/checkout/{transaction_id}/{method}/{step}", name="checkout_step_submit", response_class=HTMLResponse,
+             responses=_PAGES)
+async def checkout_step_submit(transaction_id: str, method: str, step: str, request: Request, session: SessionDep,
+                               state: StateDep) -> Response:
     return await _adapter_step(request, session, state, transaction_id, method, step)
