@@ -72,3 +72,19 @@ async def test_progression_after_time(parking: XBezahldiensteClient, bp: httpx.A
             break
         await asyncio.sleep(0.1)
     assert (await parking.status(transaction))["status"] == "PAYED"
+
+
+async def test_reset_restores_the_seed(parking: XBezahldiensteClient, bp: httpx.AsyncClient) -> None:
+    transaction, _ = await card_payment(parking)
+    registered = await bp.post("/_emulator/originators", json={
+        "originatorId": "wochenmarkt", "name": "Wochenmarkt", "basicUsername": "wochenmarkt",
+        "basicPassword": "wochenmarkt-passwort"})
+    assert registered.status_code == 201
+    await bp.patch("/_emulator/methods/paypal", json={"available": False})
+    assert (await bp.post("/_emulator/reset")).status_code == 200
+    assert (await parking.status_raw(transaction)).status_code == 404
+    originators = {o["originatorId"] for o in (await bp.get("/_emulator/originators")).json()}
+    assert "wochenmarkt" not in originators and "bewohnerparkausweis" in originators
+    assert all(m["available"] for m in (await bp.get("/_emulator/methods")).json())
+    # The seeded credentials work again at once (the credential cache was refreshed).
+    assert (await parking.create())["paymentInformation"]["status"] == "INITIAL"
