@@ -16,6 +16,7 @@ from services.bezahlplattform import emulation
 from services.bezahlplattform.adapters.registry import ADAPTERS
 from services.bezahlplattform.models import Endpoint, Originator
 from services.bezahlplattform.notifications import webhooks
+from services.bezahlplattform.refunds import service as refunds
 from services.bezahlplattform.registry import repository as registry
 from services.bezahlplattform.registry.seed import ALL_METHODS
 from services.bezahlplattform.state import StateDep
@@ -235,3 +236,20 @@ async def webhook_fault(body: WebhookFault, request: Request) -> dict[str, Any]:
     spec = FaultSpec(operation="webhook.deliver", status=body.status, delay_ms=body.delayMs, times=body.times,
                      detail="webhook delivery failed by the emulator")
     return request.app.state.runtime.faults.add(spec).model_dump()
+
+
+class ChargebackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unauthorised: bool = Field(False, description="Not authorised by the debtor: 13 months to reclaim, not 8 weeks")
+
+
+@router.post("/payments/{payment_id}/chargeback", name="bezahlplattform_chargeback", status_code=201)
+async def chargeback(payment_id: str, body: ChargebackIn, session: SessionDep, state: StateDep) -> dict[str, Any]:
+    """The debtor's bank reclaims a SEPA-Lastschrift (Rücklastschrift) within the reclaim period (kit clock)."""
+    payment = await repository.get(session, payment_id)
+    if payment is None:
+        raise Problem(404, f"No payment {payment_id!r}.")
+    record = await refunds.chargeback(session, state.runtime, state.base_url, payment,
+                                      unauthorised=body.unauthorised)
+    return refunds.describe(record)

@@ -93,3 +93,32 @@ async def test_a_retried_refund_with_the_same_idempotency_key_refunds_once(parki
     assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
     listed = await parking.http.get(url, headers=parking.auth)
     assert [r["amount"] for r in listed.json()] == [10]
+
+
+async def sepa_paid(api: XBezahldiensteClient) -> str:
+    info = (await api.create(amount=30.0))["paymentInformation"]
+    answer = await Checkout(api.http, info["transactionRedirectUrl"]).pay_with(
+        "sepa", {"holder": "Max Mustermann", "iban": "DE89370400440532013000", "mandate": "yes"})
+    assert back(answer)["status"] == "PAYED"
+    return info["transactionId"]
+
+
+async def test_sepa_chargeback_within_the_reclaim_period(parking: XBezahldiensteClient,
+                                                         bp: httpx.AsyncClient) -> None:
+    await bp.post("/_emulator/clock", json={"freeze": "2026-03-02T09:00:00+01:00"})
+    transaction = await sepa_paid(parking)
+    assert (await parking.refund(transaction, "10.00")).status_code == 201
+    await bp.post("/_emulator/clock", json={"advance": "P55D"})  # within 8 weeks
+    back_booked = await bp.post(f"/_emulator/payments/{transaction}/chargeback", json={})
+    assert back_booked.status_code == 201 and back_booked.json()["amount"] == 20  # what was still held
+    listed = await parking.http.get(f"{parking.collection}/{transaction}/refunds", headers=parking.auth)
+    assert [r["reason"] for r in listed.json()] == [None, "Rücklastschrift"]
+    check_problem(await parking.refund(transaction, "0.01"), "UNSPECIFIED", 409)
+
+    late = await sepa_paid(parking)
+    await bp.post("/_emulator/clock", json={"advance": "P57D"})  # 8 weeks and a day
+    check_problem(await bp.post(f"/_emulator/payments/{late}/chargeback", json={}), "UNSPECIFIED", 409)
+    unauthorised = await bp.post(f"/_emulator/payments/{late}/chargeback", json={"unauthorised": True})
+    assert unauthorised.status_code == 201 and unauthorised.json()["reason"] == "Rücklastschrift (nicht autorisiert)"
+    card = await paid(parking)
+    check_problem(await bp.post(f"/_emulator/payments/{card}/chargeback", json={}), "UNSPECIFIED", 409)

@@ -2,6 +2,7 @@
 one conditional UPDATE (``refunded_cents + amount <= captured_cents``) on SQLite and PostgreSQL alike, so
 concurrent refunds (also from several replicas) cannot over-refund."""
 
+import datetime as dt
 import uuid
 
 from sqlalchemy import select, update
@@ -16,7 +17,9 @@ from services.bezahlplattform.transactions import transitions
 
 
 async def refund(session: AsyncSession, runtime: ServiceRuntime, base_url: str, payment: Payment, *,
-                 amount_cents: int | None, reason: str | None, actor: str) -> Refund:
+                 amount_cents: int | None, reason: str | None, actor: str,
+                 event: str = "payment.refunded") -> Refund:
+    """Refund ``amount_cents`` (None: all that is left); ``event`` names it in the audit log and the webhook."""
     if payment.status != "PAYED":
         raise xbd_problem("UNSPECIFIED", f"Only paid payments can be refunded; this one is {payment.status}.",
                           currentStatus=payment.status)
@@ -43,11 +46,11 @@ async def refund(session: AsyncSession, runtime: ServiceRuntime, base_url: str, 
     record = Refund(id="re_" + uuid.uuid4().hex, payment_id=payment.id, amount_cents=amount, reason=reason,
                     created_at=now)
     session.add(record)
-    audit.record(session, now=now, event="payment.refunded", actor=actor, payment_id=payment.id,
+    audit.record(session, now=now, event=event, actor=actor, payment_id=payment.id,
                  from_status="PAYED", to_status="PAYED", amount_cents=amount, refundId=record.id,
                  refundedTotalCents=refunded)
     await session.refresh(payment)
-    await transitions.announce(session, runtime, base_url, payment, "payment.refunded",
+    await transitions.announce(session, runtime, base_url, payment, event,
                                refund={"refundId": record.id, "amount": json_euros(amount),
                                        "refundedAmount": json_euros(refunded),
                                        "fullyRefunded": refunded == captured})
@@ -63,3 +66,23 @@ def describe(refund_row: Refund) -> dict[str, object]:
     return {"refundId": refund_row.id, "transactionId": refund_row.payment_id,
             "amount": json_euros(refund_row.amount_cents), "currency": "EUR", "reason": refund_row.reason,
             "status": "SUCCEEDED", "created": refund_row.created_at.isoformat().replace("+00:00", "Z")}
+
+
+# A SEPA debtor may reclaim a direct debit for 8 weeks, for 13 months if it was not authorised.
+RECLAIM_AUTHORISED = dt.timedelta(weeks=8)
+RECLAIM_UNAUTHORISED = dt.timedelta(days=396)
+
+
+async def chargeback(session: AsyncSession, runtime: ServiceRuntime, base_url: str, payment: Payment, *,
+                     unauthorised: bool) -> Refund:
+    """A Rücklastschrift: the debtor's bank takes back what is still held of a SEPA payment. Booked like a refund
+    (the Kasse sees a debit), so the total returned still never exceeds what was captured."""
+    if payment.adapter != "sepa" or payment.status != "PAYED" or payment.completed_at is None:
+        raise xbd_problem("UNSPECIFIED", "Only paid SEPA-Lastschrift payments can be charged back.")
+    window = RECLAIM_UNAUTHORISED if unauthorised else RECLAIM_AUTHORISED
+    if runtime.clock.now() > payment.completed_at + window:
+        raise xbd_problem("UNSPECIFIED", f"The reclaim period ({'13 months' if unauthorised else '8 weeks'} after "
+                          "the debit) is over.", type_suffix="reclaim-period-over")
+    return await refund(session, runtime, base_url, payment, amount_cents=None, actor="bank:ruecklastschrift",
+                        reason="Rücklastschrift" + (" (nicht autorisiert)" if unauthorised else ""),
+                        event="payment.charged_back")
