@@ -4,6 +4,7 @@ audit trail of one payment."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
 
 from kit.db import SessionDep
 from services.bezahlplattform import audit
@@ -22,6 +23,8 @@ OriginatorId = Annotated[str, Path(max_length=64, description="The online servic
 EndpointId = Annotated[str, Path(max_length=64, description="The responsible office (e.g. its ARS)")]
 TransactionId = Annotated[str, Path(max_length=44)]
 
+_TRANSACTION: dict[int | str, dict[str, Any]] = {200: {"description": "PaymentTransaction: paymentRequest and "
+                                                            "paymentInformation", "content": {"application/json": {}}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "VALIDATION_ERROR, CALCULATION_ERROR or BOOKING_DATA_MISSING"},
     401: {"description": "No or wrong credentials"},
@@ -50,25 +53,27 @@ async def payment_for(session: SessionDep, state: StateDep, caller: Caller, orig
 
 
 @router.post("/paymenttransaction/{originatorId}/{endpointId}", name="create_payment_transaction",
-             responses={**_ERRORS, 409: {"description": "PAYMENT_EXISTS: the requestId was used before"}})
+             responses={**_TRANSACTION, **_ERRORS,
+                        409: {"description": "PAYMENT_EXISTS: the requestId was used before"}})
 async def create_payment_transaction(originatorId: OriginatorId, endpointId: EndpointId, body: PaymentRequest,
-                                     caller: CallerDep, session: SessionDep, state: StateDep) -> dict[str, Any]:
+                                     caller: CallerDep, session: SessionDep, state: StateDep) -> JSONResponse:
     """Create a payment transaction; the user pays at ``paymentInformation.transactionRedirectUrl``."""
     endpoint = await endpoint_for(state, caller, originatorId, endpointId)
     originator = await state.credentials.originator(originatorId)
     payment = await service.create(session, state.runtime, state.base_url, endpoint, body, actor=caller.name,
                                    originator=originator)
-    return render(payment, state.base_url)
+    # The body is plain JSON types already: no need for FastAPI's generic encoder and response validation.
+    return JSONResponse(render(payment, state.base_url))
 
 
 @router.get("/paymenttransaction/{originatorId}/{endpointId}/{transactionId}", name="get_payment_transaction",
-            responses=_ERRORS)
+            responses={**_TRANSACTION, **_ERRORS})
 async def get_payment_transaction(originatorId: OriginatorId, endpointId: EndpointId, transactionId: TransactionId,
-                                  caller: CallerDep, session: SessionDep, state: StateDep) -> dict[str, Any]:
+                                  caller: CallerDep, session: SessionDep, state: StateDep) -> JSONResponse:
     """The transaction's current status (the standard is pull-based: read it after the user comes back)."""
     payment = await payment_for(session, state, caller, originatorId, endpointId, transactionId)
     payment = await service.read(session, state.runtime, state.base_url, payment)
-    return render(payment, state.base_url)
+    return JSONResponse(render(payment, state.base_url))
 
 
 @router.post("/paymenttransaction/{originatorId}/{endpointId}/{transactionId}/cancel",
