@@ -3,13 +3,17 @@ costs 5 to 15 s on a busy machine, a reset through ``POST /_emulator/reset`` wel
 test so each test still begins from the seed data. The Rechnungseingang's SMTP channel is switched on for the
 shared suite, on a free port (the machine's port 2525 may be taken by another run).
 
-Tests using the shared suite run in the package's event loop (``pytestmark = SHARED_LOOP`` from tools.py in each
-module): the suite's database connections and background tasks live in that loop."""
+Async tests using the shared suite (the ``client`` fixture) must run in the package's event loop, where the suite's
+database connections, SMTP server and outbox dispatcher live: ``pytest_collection_modifyitems`` below marks them.
+(A module-level ``pytestmark`` does not do it: in auto mode pytest-asyncio adds its own unscoped ``asyncio`` mark to
+each test, and the test's own mark is the closest one.)"""
 
 import asyncio
+import inspect
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -26,6 +30,14 @@ from tests.conftest import TEST_DATABASE_URL, _admin, client_for
 
 # How long a test's leftover outbox deliveries (forwarding into the Postfach) may take before the next reset.
 _DRAIN_SECONDS = 5.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if (isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj)
+                and "client" in item.fixturenames and here in Path(item.path).parents):
+            item.add_marker(pytest.mark.asyncio(loop_scope="package"), append=False)
 
 
 @pytest.fixture(autouse=True)

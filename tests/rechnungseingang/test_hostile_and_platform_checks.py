@@ -1,5 +1,5 @@
 """Hostile input and the platform's own checks: each refusal is a clear 4xx problem and stores nothing; the
-hybrid-PDF channel; the EICAR scan; attachment rules; Leitweg-ID arithmetic; failures on demand."""
+hybrid-PDF channel; the EICAR scan; attachment rules; failures on demand."""
 
 import base64
 import io
@@ -11,19 +11,14 @@ import pytest
 from fpdf import FPDF
 from pypdf.generic import NameObject, NumberObject
 
-from services.rechnungseingang.platform import leitweg
 from tests.rechnungseingang.tools import (
     API,
     CII,
-    KOBLENZ_LEITWEG_ID,
-    SHARED_LOOP,
     bearer,
     koblenz_invoice,
     supplier_token,
     upload,
 )
-
-pytestmark = SHARED_LOOP
 
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
@@ -167,15 +162,3 @@ async def test_faults_make_the_validator_and_the_scan_fail_on_demand(client: htt
         assert failed.status_code == 503 and failed.json()["type"].endswith("injected-fault")
         await _nothing_stored(client, token)
     assert (await upload(client, token, koblenz_invoice())).status_code == 201
-
-
-def test_leitweg_check_numbers() -> None:
-    # ISO/IEC 7064 MOD 97-10 worked by hand for 04011000-12345: 40110001234500 mod 97 = 95, 98 - 95 = 03
-    assert leitweg.check_number("04011000-12345") == "03"
-    assert leitweg.check("073355011000-001-59").valid  # the real ID quoted in the reference
-    assert leitweg.check("991-33333TEST-33").valid  # letters count A=10 … Z=35
-    assert leitweg.check(KOBLENZ_LEITWEG_ID).valid
-    assert not leitweg.check("991-33333test-33").valid  # upper case only
-    assert leitweg.check("04011000-12345-34").code == "leitweg-id-check-digit"
-    assert leitweg.check("").code == "leitweg-id-missing"
-    assert leitweg.check("1" * 47).code == "leitweg-id-format"

@@ -9,7 +9,6 @@ from tests.rechnungseingang.tools import (
     CII,
     CONTROLS,
     KOBLENZ_LEITWEG_ID,
-    SHARED_LOOP,
     UBL,
     bearer,
     koblenz_invoice,
@@ -17,8 +16,6 @@ from tests.rechnungseingang.tools import (
     upload,
     with_buyer_reference,
 )
-
-pytestmark = SHARED_LOOP
 
 VARL = "http://www.xoev.de/de/validator/varl/1"
 
@@ -111,6 +108,9 @@ async def test_registered_testsuite_leitweg_id_routes(client: httpx.AsyncClient)
     refused = await client.post(f"{CONTROLS}/leitweg-ids", json={"leitweg_id": "04011000-12345-34",
                                                                 "ars": "071110000000"})
     assert refused.status_code == 422
+    unaddressable = await client.post(f"{CONTROLS}/leitweg-ids", json={"leitweg_id": "90000000-03083-72",
+                                                                      "ars": "071110000000"})
+    assert unaddressable.status_code == 422
     token = await supplier_token(client)
     answer = await upload(client, token, UBL.read_bytes())
     assert answer.status_code == 201, answer.text

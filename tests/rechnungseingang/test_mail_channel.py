@@ -9,11 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.rechnungseingang.tools import CONTROLS, SHARED_LOOP, UBL, koblenz_invoice
+from tests.rechnungseingang.tools import CONTROLS, UBL, koblenz_invoice
 
 SENDER = "rechnung@musterbau.example"
-
-pytestmark = SHARED_LOOP
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from tests.rechnungseingang.tools import (
     CII,
     CONTROLS,
     KOBLENZ_ARS,
-    SHARED_LOOP,
     UBL,
     bearer,
     client_token,
@@ -26,8 +25,6 @@ from tests.rechnungseingang.tools import (
     supplier_token,
     upload,
 )
-
-pytestmark = SHARED_LOOP
 
 FACHVERFAHREN = ("demo-fachverfahren", "demo-fachverfahren-secret")
 KOBLENZ_MAILBOX = behoerdenpostfach_uuid(KOBLENZ_ARS)

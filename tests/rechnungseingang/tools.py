@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 
 # The shared folder beside the checkout (as the validation tests find it).
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "xrechnung"
@@ -26,8 +25,6 @@ API = "/rechnungseingang/api/v1"
 CONTROLS = "/_emulator/rechnungseingang"
 WEB_CLIENT = ("demo-fachverfahren-web", "demo-fachverfahren-web-secret")
 WEB_CALLBACK = "http://localhost:8080/callback"
-# Tests on the shared suite (conftest.py) run in the event loop its connections and background tasks live in.
-SHARED_LOOP = pytest.mark.asyncio(loop_scope="package")
 
 
 def corpus_files() -> list[Path]:

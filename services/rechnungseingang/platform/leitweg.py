@@ -10,7 +10,12 @@ from dataclasses import dataclass
 # Grob-Adressierung (2-12 digits), optional Fein-Adressierung (up to 30 of 0-9A-Z), Prüfziffer (2 digits).
 _FORMAT = re.compile(r"(?P<coarse>[0-9]{2,12})(?:-(?P<fine>[0-9A-Z]{0,30}))?-(?P<check>[0-9]{2})")
 MIN_LENGTH, MAX_LENGTH = 5, 46
-# The first two digits name a Land (01-16) or the federal level (99).
+# The first two digits name a Land (01-16) or the federal level (99): Formatspezifikation Leitweg-ID, Grobadressierung,
+# "Kennzahl des Bundeslandes" (two digits, mandatory; the other parts of the coarse address are optional). The KoSIT
+# testsuite uses 90000000-03083-72 in 36 files: its check number is right (MOD 97-10), but 90 is neither a Land nor
+# the Bund, so no authority can be addressed by it and the platform refuses it as malformed ("leitweg-id-format"),
+# before the registry is asked. XRechnung itself has no rule on this (BR-DE-15 only demands BT-10), so the KoSIT
+# verdict on those files stays "accept"; the control POST /_emulator/rechnungseingang/leitweg-ids refuses to route it.
 _VALID_PREFIXES = {f"{n:02d}" for n in range(1, 17)} | {"99"}
 
 
