@@ -4,6 +4,7 @@ The embedded default is one SQLite file per service; with a PostgreSQL URL every
 (``search_path``), so no service can join another's tables (house rule 2).
 """
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from kit.settings import ServiceSettings
@@ -25,6 +27,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+_TRUNCATE_ATTEMPTS = 3
 
 
 def new_metadata() -> MetaData:
@@ -139,13 +144,23 @@ class Database:
         tables = [t for md in metadatas for t in md.sorted_tables if not t.info.get("keep_on_reset")]
         if not tables:
             return
-        async with self.engine.begin() as connection:
-            if self.target.is_sqlite:
-                for table in reversed(tables):
-                    await connection.execute(table.delete())
-            else:
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for attempt in range(1, _TRUNCATE_ATTEMPTS + 1):
+            try:
+                async with self.engine.begin() as connection:
+                    if self.target.is_sqlite:
+                        for table in reversed(tables):
+                            await connection.execute(table.delete())
+                    else:
+                        names = ", ".join(f'"{t.name}"' for t in tables)
+                        await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                return
+            except DBAPIError as exc:
+                # TRUNCATE locks its tables one after another; a background worker (outbox, timers) that holds a
+                # row lock in one of them and then writes another can deadlock with it. PostgreSQL aborts one
+                # side (40P01); when that is the reset, it simply tries again.
+                if attempt == _TRUNCATE_ATTEMPTS or getattr(exc.orig, "sqlstate", None) != "40P01":
+                    raise
+                await asyncio.sleep(0.05 * attempt)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
