@@ -2,10 +2,12 @@
 post status_v6 updates, and — for the sending client only — read a message's delivery state and export its proof
 trail. HTTP only; the work is in delivery.py, reading.py and trail.py."""
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from kit.db import SessionDep
@@ -13,8 +15,9 @@ from kit.problems import Problem
 from kit.tokens import require_token
 from kit.zbp import BEKANNTGABE_RULES
 from services.postfach.mailbox import delivery, envelope, reading, repository, trail
+from services.postfach.mailbox.models import Message
 from services.postfach.mailbox.schemas import MessageV6, StatusV6
-from services.postfach.mailbox.state import MailboxDep, mailbox_state
+from services.postfach.mailbox.state import MailboxDep, MailboxState, mailbox_state
 
 router = APIRouter(prefix="/api/v6", tags=["ZBP message API"])
 Claims = Annotated[dict[str, Any], Depends(require_token(verifier=lambda request: mailbox_state(request).verifier))]
@@ -45,10 +48,11 @@ def _sender(claims: dict[str, Any]) -> str:
     return str(claims["client_id"])
 
 
-async def _form(request: Request, state: Any) -> Any:
+def _form(request: Request, state: MailboxState) -> Any:
+    """The multipart body, capped: the envelope part by the content limit, files by count (their size below)."""
     settings = state.settings
-    return await request.form(max_files=settings.max_attachments + 1, max_fields=8,
-                              max_part_size=2 * settings.max_content_bytes + 64 * 1024)
+    return request.form(max_files=settings.max_attachments + 1, max_fields=8,
+                        max_part_size=2 * settings.max_content_bytes + 64 * 1024)
 
 
 def _message_text(form: Any) -> str:
@@ -62,41 +66,54 @@ def _message_text(form: Any) -> str:
     return value
 
 
-def _inbox_url(state: Any) -> str:
-    return state.settings.external_url.rstrip("/") + "/postkorb"
+@dataclass(frozen=True)
+class Delivery:
+    verified: envelope.VerifiedEnvelope
+    fields: MessageV6
+    files: list[delivery.UploadedFile]
+    rule: str
+
+
+async def _read_delivery(request: Request, state: MailboxState) -> Delivery:
+    """Everything checked that needs no database: envelope, signature, author token, fields, sizes."""
+    settings = state.settings
+    async with _form(request, state) as form:  # closes the spooled upload files afterwards
+        text = _message_text(form)
+        if len(text.encode()) > 2 * settings.max_content_bytes:
+            raise Problem(413, "The message is too large.", type_="content-too-large", title="Content Too Large")
+        rule = form.get("bekanntgabeRule") or "ozg9"
+        if rule not in BEKANNTGABE_RULES:
+            raise envelope.unprocessable(f"bekanntgabeRule is one of {', '.join(BEKANNTGABE_RULES)}.",
+                                         [{"pointer": "/bekanntgabeRule", "detail": "unknown rule"}])
+        verified, fields = envelope.verify(envelope.parse(text), MessageV6, state.runtime.clock.now())
+        if len(fields.content.encode()) > settings.max_content_bytes:
+            raise Problem(413, f"content exceeds {settings.max_content_bytes} bytes.", type_="content-too-large",
+                          title="Content Too Large", max_bytes=settings.max_content_bytes)
+        files = []
+        for item in form.getlist("attachments"):
+            if not isinstance(item, UploadFile) or not item.filename:
+                raise envelope.unprocessable("Each part 'attachments' must be a file with a filename.",
+                                             [{"pointer": "/attachments", "detail": "not a file"}])
+            data = await item.read(settings.max_attachment_bytes + 1)
+            files.append(delivery.UploadedFile(item.filename, data, item.content_type or "application/octet-stream"))
+    return Delivery(verified, fields, files, str(rule))
 
 
 @router.post("/messages", name="zbp_send_message", status_code=201, responses=_PROBLEMS, openapi_extra=_MULTIPART)
 async def send_message(request: Request, claims: Claims, session: SessionDep, state: MailboxDep) -> JSONResponse:
     """Deliver a message_v6 to a citizen's, company's or authority's mailbox."""
     client_id = _sender(claims)
-    form = await _form(request, state)
-    text = _message_text(form)
-    if len(text.encode()) > 2 * state.settings.max_content_bytes:
-        raise Problem(413, "The message is too large.", type_="content-too-large", title="Content Too Large")
-    rule = form.get("bekanntgabeRule") or "ozg9"
-    if rule not in BEKANNTGABE_RULES:
-        raise envelope.unprocessable(f"bekanntgabeRule is one of {', '.join(BEKANNTGABE_RULES)}.",
-                                     [{"pointer": "/bekanntgabeRule", "detail": "unknown rule"}])
-    verified, fields = envelope.verify(envelope.parse(text), MessageV6, state.runtime.clock.now())
-    if len(fields.content.encode()) > state.settings.max_content_bytes:
-        raise Problem(413, f"content exceeds {state.settings.max_content_bytes} bytes.", type_="content-too-large",
-                      title="Content Too Large", max_bytes=state.settings.max_content_bytes)
-    files = []
-    for item in form.getlist("attachments"):
-        if not isinstance(item, UploadFile) or not item.filename:
-            raise envelope.unprocessable("Each part 'attachments' must be a file with a filename.",
-                                         [{"pointer": "/attachments", "detail": "not a file"}])
-        data = await item.read(state.settings.max_attachment_bytes + 1)
-        files.append(delivery.UploadedFile(item.filename, data, item.content_type or "application/octet-stream"))
+    # Parsed and checked before the first query, so the database transaction is short.
+    checked = await _read_delivery(request, state)
     await state.runtime.faults.check("mailbox.deliver")
-    message = await delivery.deliver(session, state, verified=verified, fields=fields, files=files,
-                                     client_id=client_id, rule=rule, inbox_url=_inbox_url(state))
+    base = state.settings.external_url.rstrip("/")
+    message = await delivery.deliver(session, state, verified=checked.verified, fields=checked.fields,
+                                     files=checked.files, client_id=client_id, rule=checked.rule,
+                                     inbox_url=f"{base}/postkorb")
     result = await reading.settle(session, state, message)
     body = {"messageId": message.id, "mailboxUuid": message.mailbox_uuid, "providedAt": trail.iso(message.provided_at),
             "bekanntgabe": result.as_json()}
-    location = f"{state.settings.external_url.rstrip('/')}/api/v6/messages/{message.id}"
-    return JSONResponse(body, status_code=201, headers={"Location": location})
+    return JSONResponse(body, status_code=201, headers={"Location": f"{base}/api/v6/messages/{message.id}"})
 
 
 @router.post("/status", name="zbp_send_status", status_code=201, responses=_PROBLEMS, openapi_extra=_MULTIPART)
@@ -106,13 +123,14 @@ async def send_status(request: Request, claims: Claims, session: SessionDep, sta
     if request.headers.get("content-type", "").startswith("application/json"):
         text = (await request.body()).decode("utf-8", errors="replace")
     else:
-        text = _message_text(await _form(request, state))
+        async with _form(request, state) as form:
+            text = _message_text(form)
     verified, fields = envelope.verify(envelope.parse(text), StatusV6, state.runtime.clock.now())
     update = await delivery.record_status(session, state, verified=verified, fields=fields, client_id=client_id)
     return delivery.status_json(update)
 
 
-async def _own_message(session: Any, message_id: str, client_id: str) -> Any:
+async def _own_message(session: AsyncSession, message_id: str, client_id: str) -> Message:
     message = await repository.get_message(session, message_id)
     if message is None or message.sender_client_id != client_id:
         raise reading.message_not_found(message_id)
