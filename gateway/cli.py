@@ -93,17 +93,22 @@ async def _print_banner(server: uvicorn.Server, base: str, started: float) -> No
 _CREDENTIAL_FIELDS = ("id", "client_id", "entity_id", "username", "password", "client_secret")
 
 
-def _summary(seed: dict) -> list[str]:
-    """One line per seeded value or item (identities, clients...), credentials only."""
+def _summary(seed: dict, prefix: str = "") -> list[str]:
+    """One line per seeded value or item (identities, clients...), credentials only. A service made of parts
+    (the Postfach: mailbox, fitconnect) nests one seed per part; plain lookup tables are left to the seed."""
     lines = []
     for key, value in seed.items():
+        name = f"{prefix}{key}"
         if isinstance(value, str | int | float):
-            lines.append(f"{key}: {value}")
+            lines.append(f"{name}: {value}")
         elif isinstance(value, list):
             for item in value:
                 if isinstance(item, dict):
                     fields = [str(item[f]) for f in _CREDENTIAL_FIELDS if item.get(f)]
-                    lines.append(f"{key}: " + " / ".join(fields))
+                    if fields:
+                        lines.append(f"{name}: " + " / ".join(fields))
+        elif isinstance(value, dict) and any(isinstance(v, list | dict) for v in value.values()):
+            lines.extend(_summary(value, f"{name}."))
     return lines
 
 
