@@ -4,6 +4,8 @@ TSA, CRL and OCSP responder) → delivery into the Postfach; verification of sea
 import asyncio
 import contextlib
 import datetime as dt
+import os
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -45,7 +47,8 @@ class BescheidHooks(ServiceHooks):
         state = self.state
         now = runtime.clock.now()
         if not state.fonts:
-            font_dir = Path(runtime.settings.suite.data_dir) / "bescheid-fonts"
+            # A cache outside the data directory: on PostgreSQL (compose) the service writes no files of its own.
+            font_dir = Path(tempfile.gettempdir()) / f"basisdienste-bescheid-fonts-{os.getuid()}"
             state.fonts = await asyncio.to_thread(fonts.prepare, font_dir)
         async with runtime.db.sessionmaker() as session:
             await seed.populate(session, now)
