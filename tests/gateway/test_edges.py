@@ -111,7 +111,8 @@ async def test_rate_limit_shared_through_redis(gateway_settings) -> None:  # typ
     import uuid
 
     client = (f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.9", 1)  # a fresh bucket for this run
-    settings = gateway_settings(rate_limit_per_second=0.5, rate_limit_burst=2, redis_url="redis://127.0.0.1:6379/0")
+    # Refilling one token in 1000 s: starting the second gateway (the whole suite) may take several seconds.
+    settings = gateway_settings(rate_limit_per_second=0.001, rate_limit_burst=2, redis_url="redis://127.0.0.1:6379/0")
     first = await _rate_limited_gateway_answers(settings, [client, client])
     # A second gateway process shares the bucket: the client is already out of tokens there.
     second = await _rate_limited_gateway_answers(settings, [client])

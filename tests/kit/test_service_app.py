@@ -5,12 +5,19 @@ import httpx
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from sqlalchemy import inspect
 
 from kit.migrate import alembic_config
-from services.postfach.app import create_app
+from kit.service import create_service_app
 from services.postfach.settings import PostfachSettings
 from tests.conftest import client_for
+
+
+def create_app(settings: PostfachSettings) -> FastAPI:
+    """The kit's service app with nothing of a service in it (the postfach's settings, none of its code), so
+    these tests see the kernel's behaviour alone."""
+    return create_service_app(settings, title="Kit alone", description="create_service_app without a service")
 
 
 async def test_health_is_503_problem_when_the_database_is_unreachable(suite_settings) -> None:  # type: ignore[no-untyped-def]
