@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.shared_suite import suite_variables
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -30,8 +32,7 @@ def running_suite(tmp_path: Path, database_url: str | None) -> Iterator[str]:
     """``basisdienste up`` as a user starts it, on a free port; answers its base URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BASISDIENSTE_")}
-    env["BASISDIENSTE_NUTZERKONTO_SIGNING_KEY_BITS"] = "2048"
-    env["BASISDIENSTE_RECHNUNGSEINGANG_SMTP_ENABLED"] = "false"  # port 2525 may be taken by another run
+    env.update(suite_variables())  # among them: no SMTP listener, port 2525 may be taken by another run
     args = [str(BASISDIENSTE), "up", "--port", str(port), "--data-dir", str(tmp_path / "data")]
     if database_url:
         args += ["--database-url", database_url]

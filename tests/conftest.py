@@ -2,22 +2,18 @@
 ``BASISDIENSTE_TEST_DATABASE_URL`` is set (a fresh database per test, dropped afterwards)."""
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 
-import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy.engine import make_url
 
 from gateway.app import Gateway
 from gateway.settings import GatewaySettings
 from gateway.suite import build_gateway
 from kit.settings import SuiteSettings
 from tests import browser
-
-TEST_DATABASE_URL = os.environ.get("BASISDIENSTE_TEST_DATABASE_URL")
+from tests.shared_suite import scratch_database, suite_variables
 
 
 @pytest.fixture(autouse=True)
@@ -26,33 +22,15 @@ def _no_suite_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("BASISDIENSTE_") and key != "BASISDIENSTE_TEST_DATABASE_URL":
             monkeypatch.delenv(key)
-    # 2048-bit keys generate in a tenth of the time of the default 3072; each test starts a fresh IdP.
-    monkeypatch.setenv("BASISDIENSTE_NUTZERKONTO_SIGNING_KEY_BITS", "2048")
-    # Every in-process suite would otherwise bind the Rechnungseingang's SMTP port; its own tests switch it on.
-    monkeypatch.setenv("BASISDIENSTE_RECHNUNGSEINGANG_SMTP_ENABLED", "false")
-
-
-async def _admin(url: str) -> asyncpg.Connection:
-    parsed = make_url(url)
-    return await asyncpg.connect(host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
-                                 user=parsed.username or "postgres", password=parsed.password,
-                                 database="postgres")
+    for key, value in suite_variables().items():
+        monkeypatch.setenv(key, value)
 
 
 @pytest.fixture
 async def database_url() -> AsyncIterator[str | None]:
     """None on SQLite; on PostgreSQL the URL of a database created for this one test."""
-    if not TEST_DATABASE_URL:
-        yield None
-        return
-    name = f"bd_test_{uuid.uuid4().hex[:12]}"
-    admin = await _admin(TEST_DATABASE_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_database("bd_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -10,23 +10,17 @@ each test, and the test's own mark is the closest one.)"""
 
 import asyncio
 import inspect
-import os
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
-from asgi_lifespan import LifespanManager
-from sqlalchemy.engine import make_url
 
 from gateway.app import Gateway
-from gateway.settings import GatewaySettings
-from gateway.suite import build_gateway
-from kit.settings import SuiteSettings
 from tests.browser import free_port
-from tests.conftest import TEST_DATABASE_URL, _admin, client_for
+from tests.conftest import client_for
+from tests.shared_suite import scratch_database, started_suite, suite_environment
 
 # How long a test's leftover outbox deliveries (forwarding into the Postfach) may take before the next reset.
 _DRAIN_SECONDS = 5.0
@@ -50,43 +44,13 @@ def smtp_port() -> int:
     return free_port()
 
 
-@pytest.fixture(scope="package")
-def _shared_environment(smtp_port: int) -> Iterator[None]:
-    """The environment the shared suite is built with (the per-test environment fixtures run later)."""
-    with pytest.MonkeyPatch.context() as patch:
-        for key in list(os.environ):
-            if key.startswith("BASISDIENSTE_") and key != "BASISDIENSTE_TEST_DATABASE_URL":
-                patch.delenv(key)
-        patch.setenv("BASISDIENSTE_NUTZERKONTO_SIGNING_KEY_BITS", "2048")
-        patch.setenv("BASISDIENSTE_RECHNUNGSEINGANG_SMTP_ENABLED", "true")
-        patch.setenv("BASISDIENSTE_RECHNUNGSEINGANG_SMTP_PORT", str(smtp_port))
-        yield
-
-
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def shared_database_url() -> AsyncIterator[str | None]:
-    """None on SQLite; on PostgreSQL one database for this folder's shared suite, dropped afterwards."""
-    if not TEST_DATABASE_URL:
-        yield None
-        return
-    name = f"bd_test_re_{uuid.uuid4().hex[:12]}"
-    admin = await _admin(TEST_DATABASE_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-@pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def shared_suite(_shared_environment: None, shared_database_url: str | None,
-                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
-    settings = SuiteSettings(data_dir=tmp_path_factory.mktemp("rechnungseingang") / "data",
-                             database_url=shared_database_url, log_format="text")
-    gateway = build_gateway(GatewaySettings(suite=settings, rate_limit_per_second=0))
-    async with LifespanManager(gateway, startup_timeout=120):
-        yield gateway
+async def shared_suite(smtp_port: int, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
+    with suite_environment(BASISDIENSTE_RECHNUNGSEINGANG_SMTP_ENABLED="true",
+                           BASISDIENSTE_RECHNUNGSEINGANG_SMTP_PORT=str(smtp_port)):
+        async with scratch_database("bd_test_re") as database_url, \
+                started_suite(tmp_path_factory.mktemp("rechnungseingang") / "data", database_url) as gateway:
+            yield gateway
 
 
 async def _drain_outbox(client: httpx.AsyncClient) -> None:

@@ -22,8 +22,8 @@ from fitconnect_client import Environment as ClientEnvironment
 from sqlalchemy.engine import make_url
 
 from tests import browser
-from tests.conftest import TEST_DATABASE_URL, _admin
 from tests.postfach.fitconnect.tools import DATA_SCHEMA, LEIKA, SUB, TestSubscriber, bearer, token
+from tests.shared_suite import TEST_DATABASE_URL, _admin
 
 pytestmark = pytest.mark.slow
 
