@@ -6,6 +6,7 @@ transfer). The checkout (``checkout/flow.py``) turns outcomes into conditional s
 a payment's status themselves.
 """
 
+import abc
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -65,7 +66,7 @@ class CheckoutContext:
         self.payment.checkout_state = {**(self.payment.checkout_state or {}), **values}
 
 
-class PaymentAdapter:
+class PaymentAdapter(abc.ABC):
     """A payment method on the hosted checkout. Subclasses set the class attributes and override the steps."""
 
     name: ClassVar[str]  # URL segment and registry key: "creditcard"
@@ -78,10 +79,10 @@ class PaymentAdapter:
         """Why this method cannot take this payment now (shown to the user); None when it can."""
         return None
 
+    @abc.abstractmethod
     async def show(self, ctx: CheckoutContext, step: str, query: dict[str, str]) -> Answer:
         """GET of a step; the main step (``""``) shows the method's form."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def submit(self, ctx: CheckoutContext, step: str, form: dict[str, str]) -> Answer:
         """POST of a step's form (a cancel never reaches the adapter)."""
-        raise NotImplementedError
