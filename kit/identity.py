@@ -76,10 +76,6 @@ class NutzerkontoVerifier:
                                       title="Identity provider unavailable") from exc
         return self._verifier
 
-    @property
-    def issuer(self) -> str | None:
-        return self._verifier.issuer if self._verifier else None
-
     async def verify(self, token: str, *, scopes: Iterable[str] = ()) -> dict[str, Any]:
         return await (await self.resolve()).verify(token, scopes=scopes)
 
