@@ -22,6 +22,7 @@ from kit.docs import add_docs
 from kit.logging import RequestContextMiddleware
 from kit.peers import Peers
 from kit.problems import document_problems, install_problem_handlers, problem_response
+from kit.service import NO_TELEMETRY
 
 Upstream = LocalUpstream | RemoteUpstream
 
@@ -101,7 +102,7 @@ class Gateway:
             description="Local twin of a German Land's eGovernment Basisdienste. Each service lives under "
                         "`/<service>`; `/_emulator` controls the whole suite (reset, clock, seed, faults).",
             version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None,
-            generate_unique_id_function=lambda route: route.name,
+            generate_unique_id_function=lambda route: route.name, telemetry=NO_TELEMETRY,
         )
         install_problem_handlers(own)
         add_docs(own, title="Basisdienste")

@@ -17,6 +17,7 @@ from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from kit import sqlite_inline  # noqa: F401  (registers the sqlite+inline driver)
 from kit.settings import ServiceSettings
 
 # Stable constraint names make migrations reproducible across SQLite and PostgreSQL.
@@ -63,7 +64,7 @@ def normalise_url(url: str) -> URL:
     if parsed.get_backend_name() == "postgresql":
         return parsed.set(drivername="postgresql+asyncpg")
     if parsed.get_backend_name() == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite")
+        return parsed.set(drivername="sqlite+inline")
     raise ValueError(f"unsupported database: {parsed.drivername} (use PostgreSQL or SQLite)")
 
 
@@ -87,7 +88,7 @@ def database_target(settings: ServiceSettings) -> DatabaseTarget:
         return DatabaseTarget(url, settings.name)
     data_dir = Path(settings.suite.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    return DatabaseTarget(make_url(f"sqlite+aiosqlite:///{(data_dir / f'{settings.name}.sqlite3').resolve()}"), None)
+    return DatabaseTarget(make_url(f"sqlite+inline:///{(data_dir / f'{settings.name}.sqlite3').resolve()}"), None)
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -175,7 +176,8 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.runtime.db.sessionmaker() as session:
         try:
             yield session
-            await session.commit()
+            if session.in_transaction():  # a request answered from memory never began one: nothing to commit
+                await session.commit()
         except BaseException:
             await session.rollback()
             raise

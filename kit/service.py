@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy import MetaData
 
 from kit.bodylimit import BodyLimitMiddleware
@@ -29,6 +30,9 @@ from kit.problems import PROBLEM_MEDIA_TYPE, Problem, document_problems, install
 from kit.settings import ServiceSettings
 
 HEALTH_TIMEOUT_SECONDS = 2.0
+# FastAPI's OpenTelemetry hooks look up the global tracer, meter and logger providers on every request; the suite
+# logs through kit.logging and exports no telemetry, so they stay off.
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 class ServiceHooks:
@@ -132,6 +136,7 @@ def create_service_app(
         generate_unique_id_function=lambda route: route.name,
         docs_url=None,
         redoc_url=None,
+        telemetry=NO_TELEMETRY,
     )
     app.state.runtime = runtime
     add_docs(app, title=title)

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from kit.identity import ServiceCredentials
+from kit.stored_keys import load_stored_private_key
 
 MESSAGES_PATH = "/api/v6/messages"
 STATUS_PATH = "/api/v6/status"
@@ -79,7 +80,7 @@ class ZbpAuthor:
 
     @classmethod
     def from_pem(cls, key_pem: bytes, certificate_pem: bytes) -> "ZbpAuthor":
-        key = serialization.load_pem_private_key(key_pem, password=None)
+        key = load_stored_private_key(key_pem)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("a ZBP author key is an RSA key")
         return cls(key, x509.load_pem_x509_certificate(certificate_pem))

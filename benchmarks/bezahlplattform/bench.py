@@ -56,6 +56,8 @@ ORIGINATOR, ENDPOINT = "bewohnerparkausweis", "071110000000"
 BASIC = "Basic " + base64.b64encode(b"bewohnerparkausweis-071110000000:bewohnerparkausweis-secret").decode()
 STRIPE_KEY = "Bearer sk_test_benchmark"
 TARGETS = {"ratio_vs_localstripe": 3.0, "full_over_empty": 0.8}
+FLOOR = "fastapi-floor"  # reads only: the ceiling of any FastAPI read path (floor_app.py)
+OPERATIONS = {"bp": ("read", "create"), "localstripe": ("read", "create"), "floor": ("read",)}
 
 CREATE_LUA = """
 local counter = 0
@@ -185,18 +187,29 @@ def launch_bp(fleet: Fleet, name: str, port: int, *, data_dir: Path, database_ur
     return fleet.launch(name, args, port=port, env=server_env({"BASISDIENSTE_BEZAHLPLATTFORM_ACCESS_LOG": "false"}))
 
 
-def launch_localstripe(fleet: Fleet, name: str, port: int, preload: int) -> Server:
+def launch_python_module(fleet: Fleet, name: str, port: int, module_args: list[str]) -> Server:
+    """A server run as ``python -m …`` from the repository (localstripe, the FastAPI floor), logging to the workdir."""
     logs = fleet.workdir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     stdout, stderr = logs / f"{name}.out.log", logs / f"{name}.err.log"
     with stdout.open("ab") as out, stderr.open("ab") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.bezahlplattform.localstripe_server", "--port",
-                                 str(port), "--preload", str(preload), "--store-file",
-                                 str(fleet.workdir / f"{name}.pickle")],
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=REPO, env=server_env())
+        proc = subprocess.Popen([sys.executable, "-m", *module_args], stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=err, cwd=REPO, env=server_env())
     server = Server(name, port, proc, stdout, stderr, time.perf_counter())
     fleet.servers.append(server)
     return server
+
+
+def launch_localstripe(fleet: Fleet, name: str, port: int, preload: int) -> Server:
+    return launch_python_module(fleet, name, port, [
+        "benchmarks.bezahlplattform.localstripe_server", "--port", str(port), "--preload", str(preload),
+        "--store-file", str(fleet.workdir / f"{name}.pickle")])
+
+
+def launch_floor(fleet: Fleet, name: str, port: int) -> Server:
+    return launch_python_module(fleet, name, port, [
+        "uvicorn", "benchmarks.bezahlplattform.floor_app:app", "--host", "127.0.0.1", "--port", str(port),
+        "--log-level", "warning", "--no-access-log"])
 
 
 def wait_port(server: Server, timeout: float) -> None:
@@ -216,6 +229,8 @@ def wait_port(server: Server, timeout: float) -> None:
 
 def prepare_reads(server: Server, kind: str) -> str:
     """One payment to read, and the URL of its status."""
+    if kind == "floor":
+        return f"{server.base}/status/019a4e2b7c10d5e8f1a2b3c4d5e6f708"
     if kind == "localstripe":
         answer = httpx.post(f"{server.base}/v1/payment_intents", data={"amount": 3000, "currency": "eur"},
                             headers={"Authorization": STRIPE_KEY}, timeout=30)
@@ -236,7 +251,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         targets: dict[str, tuple[Server, str]] = {}
-        free = iter(ports(6))
+        free = iter(ports(7))
         configs = [("sqlite", "empty"), ("sqlite", "full")]
         if args.postgres:
             configs += [("postgresql", "empty"), ("postgresql", "full")]
@@ -250,11 +265,12 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 databases.append(database)
             urls[name] = url
             targets[name] = (launch_bp(fleet, name, next(free), data_dir=workdir / name, database_url=url), "bp")
+        targets[FLOOR] = (launch_floor(fleet, FLOOR, next(free)), "floor")
         for state, preload in (("empty", 0), ("full", args.stored)):
             name = f"localstripe-{state}"
             targets[name] = (launch_localstripe(fleet, name, next(free), preload), "localstripe")
         for server, kind in targets.values():
-            if kind == "bp":
+            if kind in ("bp", "floor"):
                 wait_healthy(server, timeout=120)
             else:
                 wait_port(server, timeout=300)
@@ -271,17 +287,20 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             ("localstripe", "create"): lua(workdir, "ls-create", {
                 "Authorization": STRIPE_KEY, "Content-Type": "application/x-www-form-urlencoded"}, STRIPE_TEMPLATE),
             ("localstripe", "read"): lua(workdir, "ls-read", {"Authorization": STRIPE_KEY}, ""),
+            ("floor", "read"): lua(workdir, "floor-read", {"Authorization": BASIC}, ""),
         }
         read_urls = {name: prepare_reads(server, kind) for name, (server, kind) in targets.items()}
         create_urls = {name: (f"{server.base}/paymenttransaction/{ORIGINATOR}/{ENDPOINT}" if kind == "bp"
-                              else f"{server.base}/v1/payment_intents") for name, (server, kind) in targets.items()}
-        samples: dict[str, dict[str, list[dict[str, Any]]]] = {n: {"create": [], "read": []} for n in targets}
+                              else f"{server.base}/v1/payment_intents") for name, (server, kind) in targets.items()
+                       if kind != "floor"}
+        samples: dict[str, dict[str, list[dict[str, Any]]]] = {
+            n: {op: [] for op in OPERATIONS[kind]} for n, (_, kind) in targets.items()}
         # Fixed order, reads before creates, localstripe last: a localstripe that has fallen behind on creates
         # keeps pickling its store for many seconds after wrk stops, and would steal the CPU of whatever runs next.
         for round_no in range(args.rounds):
             for name in targets:
                 kind = targets[name][1]
-                for op in ("read", "create"):
+                for op in OPERATIONS[kind]:
                     url = create_urls[name] if op == "create" else read_urls[name]
                     prefix = f"r{round_no}{secrets.token_hex(3)}"
                     pid = targets[name][0].proc.pid
@@ -321,6 +340,9 @@ def render(report: dict[str, Any]) -> str:
     for name, ops in m.items():
         state = "full" if name.endswith("full") else "empty"
         baseline = m[f"localstripe-{state}"]
+        if name == FLOOR:
+            lines.append(f"{name:24}{'-':>10}{ops['read']:10.1f}{'-':>12}{_ratio(ops['read'], baseline['read']):>10}")
+            continue
         ratio = (f"{_ratio(ops['create'], baseline['create']):>12}{_ratio(ops['read'], baseline['read']):>10}"
                  if not name.startswith("localstripe") else f"{'':12}{'':10}")
         flat = ""
@@ -333,6 +355,9 @@ def render(report: dict[str, Any]) -> str:
               f"{'target':24}{'create':>10}{'read':>10}{'full/empty create':>20}{'read':>8}"]
     cpu = report["cpu_us_per_request"]
     for name, ops in cpu.items():
+        if name == FLOOR:
+            lines.append(f"{name:24}{'-':>10}{ops['read']:10.0f}")
+            continue
         flat = ""
         if name.endswith("full"):
             empty = cpu[name.replace("full", "empty")]

@@ -1,6 +1,7 @@
 """Throughput and latency of the KoSIT-equivalent validator, next to a baseline measured in the same run.
 
-- pipeline: ``Validator.validate`` — safe parse, scenario, XSD, CEN XSLT (lean), CII supplement, national rules,
+- pipeline: ``Validator.validate`` — safe parse, scenario, XSD, CEN XSLT (rewritten for speed, same SVRL: see
+  ``services/rechnungseingang/validation/fast_stylesheet.py``), CII supplement, national rules,
   customLevels, report with key data.
 - baseline: what the issue calls the floor — lxml parse + XSD, then the shipped CEN XSLT exactly as packaged
   (compiled from the package file, SVRL with its fired-rule trace) on saxonche from the serialised tree, and the

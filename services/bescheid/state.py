@@ -43,7 +43,7 @@ class BescheidState:
             self.executor = None
 
 
-def _state(request: Request) -> BescheidState:
+async def _state(request: Request) -> BescheidState:
     return request.app.state.bescheid
 
 

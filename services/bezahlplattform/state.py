@@ -22,7 +22,7 @@ class Bezahlplattform:
         return self.settings.external_url.rstrip("/")
 
 
-def _state(request: Request) -> Bezahlplattform:
+async def _state(request: Request) -> Bezahlplattform:
     return request.app.state.bezahlplattform
 
 

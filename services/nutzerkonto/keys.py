@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.stored_keys import load_stored_private_key
 from services.nutzerkonto.models import SigningKey
 
 ALG = "RS256"
@@ -123,6 +124,6 @@ class KeyRing:
 
     @staticmethod
     def _parse(row: SigningKey) -> LoadedKey:
-        key = serialization.load_pem_private_key(row.private_key_pem.encode(), password=None)
+        key = load_stored_private_key(row.private_key_pem.encode())
         assert isinstance(key, rsa.RSAPrivateKey)
         return LoadedKey(row.kid, key, x509.load_pem_x509_certificate(row.certificate_pem.encode()), row.status)

@@ -17,7 +17,7 @@ class Nutzerkonto:
     finishers: dict[str, Finisher] = field(default_factory=dict)
 
 
-def _nutzerkonto(request: Request) -> Nutzerkonto:
+async def _nutzerkonto(request: Request) -> Nutzerkonto:
     return request.app.state.nutzerkonto
 
 

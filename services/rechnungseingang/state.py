@@ -34,7 +34,7 @@ class Rechnungseingang:
         return self._author
 
 
-def _state(request: Request) -> Rechnungseingang:
+async def _state(request: Request) -> Rechnungseingang:
     return request.app.state.rechnungseingang  # type: ignore[no-any-return]
 
 

@@ -17,6 +17,7 @@ from pyhanko.sign import signers
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.stored_keys import load_stored_private_key
 from services.bescheid.models import PkiMaterial, Revocation
 from services.bescheid.pki import certificates as issue
 from services.bescheid.pki.certificates import PkiUrls, PrivateKey, PublicKey
@@ -212,6 +213,6 @@ def _key_pem(credential: Credential) -> str:
 
 
 def _load_key(pem: str) -> PrivateKey:
-    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    key = load_stored_private_key(pem.encode())
     assert isinstance(key, PrivateKey)  # type: ignore[misc,arg-type]
     return key  # type: ignore[return-value]

@@ -79,7 +79,7 @@ class OidcProvider:
         return self.url("/token")
 
 
-def _provider(request: Request) -> OidcProvider:
+async def _provider(request: Request) -> OidcProvider:
     return request.app.state.oidc
 
 

