@@ -69,7 +69,8 @@ class KeyStore:
     def __init__(self) -> None:
         self._by_owner: dict[tuple[str, str], LoadedKey] = {}
         self._by_kid: dict[str, LoadedKey] = {}
-        self._pending: dict[str, asyncio.Task[None]] = {}
+        self._generating: dict[str, asyncio.Task[list[FcKey]]] = {}
+        self._storing: set[asyncio.Task[None]] = set()
 
     def _register(self, key: LoadedKey) -> None:
         self._by_owner[(key.owner, key.purpose)] = key
@@ -96,32 +97,39 @@ class KeyStore:
 
     def ensure_in_background(self, db: Database, owner: str, purposes: tuple[str, ...], bits: int,
                              now: dt.datetime) -> None:
-        """Generate and store keys for ``owner`` unless it has them or they are being made."""
-        if self.has(owner) or owner in self._pending:
-            return
+        """Generate and store keys for ``owner`` unless it has them or they are being made.
 
-        async def make() -> None:
-            rows = await self.generate(owner, purposes, bits, now)
+        Requests wait for the generation only, never for the storing: a request that waits holds its session, and
+        on SQLite that is the one pooled connection the storing needs (waiting for both deadlocked until the pool
+        timed out, after 30 s). The rows follow within moments, on the next free connection."""
+        if self.has(owner) or owner in self._generating:
+            return
+        generating = asyncio.create_task(self.generate(owner, purposes, bits, now), name=f"fitconnect-keys-{owner}")
+        self._generating[owner] = generating
+        generating.add_done_callback(lambda _: self._generating.pop(owner, None))
+
+        async def store() -> None:
+            rows = await generating
             async with db.sessionmaker() as session:
                 session.add_all(rows)
                 await session.commit()
 
-        task = asyncio.create_task(make(), name=f"fitconnect-keys-{owner}")
-        self._pending[owner] = task
-        task.add_done_callback(lambda _: self._pending.pop(owner, None))
+        storing = asyncio.create_task(store(), name=f"fitconnect-keys-store-{owner}")
+        self._storing.add(storing)
+        storing.add_done_callback(self._storing.discard)
 
     async def wait(self) -> None:
-        """Until every background generation has finished (tests and the emulator's seed listing use it)."""
-        while self._pending:
-            await asyncio.gather(*self._pending.values(), return_exceptions=True)
+        """Until every background generation has finished and is stored (tests use it)."""
+        while self._generating or self._storing:
+            await asyncio.gather(*self._generating.values(), *self._storing, return_exceptions=True)
 
     async def get(self, owner: str, purpose: str, session: AsyncSession | None = None) -> LoadedKey | None:
         key = self._by_owner.get((owner, purpose))
         if key is not None:
             return key
-        task = self._pending.get(owner)
-        if task is not None:
-            await asyncio.shield(task)
+        generating = self._generating.get(owner)
+        if generating is not None:
+            await asyncio.shield(generating)
             return self._by_owner.get((owner, purpose))
         if session is not None:  # another process (compose) may have made it
             row = (await session.scalars(select(FcKey).where(FcKey.owner == owner, FcKey.purpose == purpose)
