@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.controls import gateway_routes
+from gateway.lifespans import lifespans
 from gateway.ratelimit import MemoryBuckets, RateLimitMiddleware, RedisBuckets
 from gateway.settings import GatewaySettings
 from gateway.tokens import TokenGate
@@ -126,13 +127,13 @@ class Gateway:
 
     @contextlib.asynccontextmanager
     async def running(self):  # type: ignore[no-untyped-def]
-        """Start every in-process service (migrations, seed, outbox) and stop them in reverse order."""
+        """Start every in-process service (migrations, seed, outbox) side by side; stop them in reverse order."""
         async with contextlib.AsyncExitStack() as stack:
             for upstream in self.upstreams.values():
-                if isinstance(upstream, LocalUpstream):
-                    await stack.enter_async_context(upstream.app.router.lifespan_context(upstream.app))
-                else:
+                if isinstance(upstream, RemoteUpstream):
                     stack.push_async_callback(upstream.aclose)
+            await stack.enter_async_context(lifespans(
+                [u.app for u in self.upstreams.values() if isinstance(u, LocalUpstream)]))
             for closer in self._closers:
                 stack.push_async_callback(closer.aclose)
             stack.push_async_callback(self.peers.aclose)

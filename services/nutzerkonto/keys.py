@@ -3,6 +3,7 @@ metadata until tokens signed with them have expired. Keys are parsed once and ke
 signature is slow), and rotated only on request (emulator control), never by a reset.
 """
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -97,7 +98,7 @@ class KeyRing:
         """Read the keys, creating the first one when there is none."""
         rows = list((await session.scalars(select(SigningKey))).all())
         if not any(r.status == "active" for r in rows):
-            rows.append(self._new_row(session, now))
+            rows.append(await self._new_row(session, now))
             await session.flush()
         self._keys = [self._parse(r) for r in rows]
 
@@ -106,13 +107,15 @@ class KeyRing:
         await session.execute(update(SigningKey).where(SigningKey.status == "retired").values(status="revoked"))
         await session.execute(update(SigningKey).where(SigningKey.status == "active")
                               .values(status="retired", retired_at=now))
-        self._new_row(session, now)
+        await self._new_row(session, now)
         await session.flush()
         await self.load(session, now)
         return self.active
 
-    def _new_row(self, session: AsyncSession, now: dt.datetime) -> SigningKey:
-        key, certificate, kid = _generate(self.bits, now, self.issuer_name)
+    async def _new_row(self, session: AsyncSession, now: dt.datetime) -> SigningKey:
+        # In a worker thread: RSA generation takes up to a second, the event loop (and the other services
+        # starting beside this one) must not wait for it.
+        key, certificate, kid = await asyncio.to_thread(_generate, self.bits, now, self.issuer_name)
         row = SigningKey(
             kid=kid, alg=ALG, status="active", created_at=now, retired_at=None,
             private_key_pem=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -5,7 +5,7 @@ refused (unknown addressee, TSA down) nothing is stored, no number is used up, n
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,8 +17,10 @@ from services.bescheid.notices import repository
 from services.bescheid.notices.schemas import BescheidIn
 from services.bescheid.pki.endpoints import TSA_OPERATION
 from services.bescheid.render.pdf import RenderInput, render
-from services.bescheid.seal.sealer import LocalTimeStamper, SealMaterial, seal
 from services.bescheid.state import BescheidState
+
+if TYPE_CHECKING:
+    from services.bescheid.seal.sealer import SealMaterial
 
 POSTFACH_CHANNEL = "postfach"
 LONG_TERM = ("B-LT", "B-LTA")
@@ -37,7 +39,9 @@ async def _authority_and_template(session: AsyncSession, body: BescheidIn) -> tu
     return authority, template
 
 
-def seal_material(state: BescheidState, runtime: ServiceRuntime, authority_id: str, level: str) -> SealMaterial:
+def seal_material(state: BescheidState, runtime: ServiceRuntime, authority_id: str, level: str) -> "SealMaterial":
+    from services.bescheid.seal.sealer import LocalTimeStamper, SealMaterial  # pyHanko: see PKI.signer_for
+
     pki = state.pki
     assert pki.root is not None and pki.tsa is not None and pki.revocation is not None
     credential = pki.seal_for(authority_id)
@@ -131,5 +135,7 @@ async def issue(session: AsyncSession, state: BescheidState, runtime: ServiceRun
     return bescheid
 
 
-def _render_and_seal(doc: RenderInput, fonts: Any, level: str, material: SealMaterial, reason: str) -> bytes:
+def _render_and_seal(doc: RenderInput, fonts: Any, level: str, material: "SealMaterial", reason: str) -> bytes:
+    from services.bescheid.seal.sealer import seal
+
     return seal(render(doc, fonts), level, material, reason=reason)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pyhanko.sign import signers
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,13 +22,14 @@ from services.bescheid.pki import certificates as issue
 from services.bescheid.pki.certificates import PkiUrls, PrivateKey, PublicKey
 from services.bescheid.pki.revocation import RevocationAuthority, RevokedEntry
 from services.bescheid.pki.tsa import TimeStampAuthority
-from services.bescheid.seal.sealer import CachedKeySigner
 
 ROOT, TSA = "root", "tsa"
 
 
-if TYPE_CHECKING:  # python-pkcs11 is needed only when the seal keys live in an HSM
-    from services.bescheid.pki.hsm import Hsm
+if TYPE_CHECKING:
+    from pyhanko.sign import signers
+
+    from services.bescheid.pki.hsm import Hsm  # python-pkcs11 is needed only when the seal keys live in an HSM
 
 HSM_PREFIX = "pkcs11:"  # in place of a PEM key: the key is in the HSM under this label
 
@@ -89,7 +89,7 @@ class TestPki:
     revocation: RevocationAuthority | None = None
     tsa: TimeStampAuthority | None = None
     hsm: "Hsm | None" = None  # seal keys in a PKCS#11 token instead of memory
-    _signers: dict[int, signers.Signer] = field(default_factory=dict)
+    _signers: "dict[int, signers.Signer]" = field(default_factory=dict)
 
     # -- loading ---------------------------------------------------------------------------------------------
 
@@ -166,8 +166,11 @@ class TestPki:
         assert self.root is not None
         return [self.root.asn1]
 
-    def signer_for(self, authority_id: str) -> signers.Signer:
+    def signer_for(self, authority_id: str) -> "signers.Signer":
         """The pyHanko signer of the authority's current seal, built once per certificate and reused."""
+        # pyHanko takes 0.2 s to import: the first seal pays it, not every start of the suite.
+        from services.bescheid.seal.sealer import CachedKeySigner
+
         credential = self.seal_for(authority_id)
         signer = self._signers.get(credential.serial)
         if signer is None:

@@ -9,9 +9,6 @@ German registers may contain) plus punctuation and the euro sign, and renders fr
 import io
 from pathlib import Path
 
-from fontTools import subset
-from fontTools.ttLib import TTFont
-
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FAMILY = "DejaVuSans"
 STYLES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -34,6 +31,10 @@ def source_files() -> dict[str, Path]:
 
 
 def _cut(source: Path) -> bytes:
+    # Imported here: fontTools is needed only when the cached cut is missing, not on every start.
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
     font = TTFont(source, recalcTimestamp=False)
     options = subset.Options()
     options.layout_features = ["*"]

@@ -5,20 +5,21 @@ as an associated file ``bescheid.json`` (AFRelationship /Data) so that software 
 """
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from typing import TYPE_CHECKING, Any
 
 from services.bescheid.render.fonts import FAMILY
 
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
 DATA_FILENAME = "bescheid.json"
 TEST_MARK = "TESTUMGEBUNG Basisdienste - kein echter Bescheid"
-_NEXT = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+_NEXT = {"new_x": "LMARGIN", "new_y": "NEXT"}  # fpdf2 takes its XPos/YPos members by name
 
 
 @dataclass(frozen=True)
@@ -52,23 +53,30 @@ def euro(amount: Decimal) -> str:
     return f"{whole.replace(',', '.')},{cents} EUR"
 
 
-class _Notice(FPDF):
-    def __init__(self, authority: str) -> None:
-        super().__init__(format="A4", enforce_compliance="PDF/A-3B")
-        self.authority = authority
+@functools.cache
+def _notice_class() -> "type[FPDF]":
+    # fpdf2 takes 0.3 s to import: the first notice pays it, not every start of the suite.
+    from fpdf import FPDF
 
-    def footer(self) -> None:
-        self.set_y(-15)
-        self.set_font(FAMILY, "", 7)
-        self.set_text_color(90, 90, 90)
-        self.cell(0, 4, f"{self.authority} · {TEST_MARK}", align="L")
-        self.cell(0, 4, f"Seite {self.page_no()} von {{nb}}", align="R", **_NEXT)
-        self.set_text_color(0, 0, 0)
+    class Notice(FPDF):
+        def __init__(self, authority: str) -> None:
+            super().__init__(format="A4", enforce_compliance="PDF/A-3B")
+            self.authority = authority
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font(FAMILY, "", 7)
+            self.set_text_color(90, 90, 90)
+            self.cell(0, 4, f"{self.authority} · {TEST_MARK}", align="L")
+            self.cell(0, 4, f"Seite {self.page_no()} von {{nb}}", align="R", **_NEXT)
+            self.set_text_color(0, 0, 0)
+
+    return Notice
 
 
 def render(doc: RenderInput, fonts: dict[str, Path]) -> bytes:
     """The unsealed PDF; ``fonts`` are the TrueType files per style (render.fonts.prepare)."""
-    pdf = _Notice(doc.authority_name)
+    pdf = _notice_class()(doc.authority_name)  # type: ignore[call-arg]
     for style, path in fonts.items():
         pdf.add_font(FAMILY, style, str(path))
     pdf.set_margins(22, 18, 18)
@@ -163,7 +171,7 @@ def render(doc: RenderInput, fonts: dict[str, Path]) -> bytes:
     return bytes(pdf.output())
 
 
-def _section(pdf: FPDF, heading: str, text: str) -> None:
+def _section(pdf: "FPDF", heading: str, text: str) -> None:
     pdf.set_font(FAMILY, "B", 10)
     pdf.cell(0, 6, heading, **_NEXT)
     pdf.set_font(FAMILY, "", 10)

@@ -4,6 +4,7 @@ verification services of real trust service providers. Non-PDFs, bombs and unrea
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -11,8 +12,10 @@ from starlette.datastructures import UploadFile
 
 from kit.problems import Problem
 from services.bescheid.seal import guard, report_xml
-from services.bescheid.seal.verify import Evidence, verify
 from services.bescheid.state import BescheidDep, BescheidState
+
+if TYPE_CHECKING:
+    from services.bescheid.seal.verify import Evidence
 
 log = logging.getLogger("basisdienste.bescheid.verify")
 router = APIRouter(prefix="/api/v1", tags=["verification"])
@@ -35,7 +38,10 @@ async def _upload(request: Request, limit: int) -> bytes:
     return await request.body()
 
 
-def evidence(state: BescheidState, request: Request) -> Evidence:
+def evidence(state: BescheidState, request: Request) -> "Evidence":
+    # pyHanko takes 0.2 s to import: the first verification pays it, not every start of the suite.
+    from services.bescheid.seal.verify import Evidence
+
     pki = state.pki
     assert pki.root is not None and pki.revocation is not None
     now = request.app.state.runtime.clock.now()
@@ -58,6 +64,8 @@ async def verify_pdf(request: Request, state: BescheidDep) -> Response:
     revocation status; ``Accept: application/xml`` answers the ETSI TS 119 102-2 validation report."""
     settings = state.settings
     data = await _upload(request, settings.max_verify_bytes)
+    from services.bescheid.seal.verify import verify
+
     try:
         guard.check(data, max_bytes=settings.max_verify_bytes, max_inflated=settings.max_inflated_bytes)
     except guard.Rejected as rejected:
