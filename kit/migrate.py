@@ -4,6 +4,8 @@ Every service keeps its revisions in ``services/<name>/migrations/``; they share
 Developers create one with ``basisdienste migrations <service> revision -m "..." --autogenerate``.
 """
 
+import asyncio
+import weakref
 import zlib
 from pathlib import Path
 
@@ -15,6 +17,12 @@ from sqlalchemy.engine import Connection
 from kit.db import Database
 
 KIT_MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Alembic keeps the running migration in module globals (``alembic.context``, ``alembic.op``), so a process runs
+# one upgrade at a time. The services of `basisdienste up` start side by side; on PostgreSQL their upgrades
+# interleave at every statement's await and would run each other's operations. One lock per event loop (tests
+# run several loops, and an asyncio.Lock belongs to one).
+_upgrade_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
 
 
 def alembic_config(service_migrations: Path | None, metadatas: list[MetaData]) -> Config:
@@ -30,7 +38,8 @@ def alembic_config(service_migrations: Path | None, metadatas: list[MetaData]) -
 
 
 async def migrate(db: Database, config: Config) -> None:
-    async with db.engine.begin() as connection:
+    lock = _upgrade_locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock, db.engine.begin() as connection:
         if db.target.schema:
             # Several processes may start at once (compose): one migrates, the others wait for it.
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),

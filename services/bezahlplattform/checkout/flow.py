@@ -71,8 +71,9 @@ async def settle(ctx: CheckoutContext, adapter_name: str, answer: Answer) -> Pag
             ctx.session, payment.id, adapter=adapter_name, payment_method=adapter.payment_method,
             payment_method_detail=adapter.method_detail, status_detail=answer.detail, updated_at=ctx.now)
         if updated is not None:
-            audit.record(ctx.session, now=ctx.now, event="payment.awaiting_transfer", actor=f"checkout:{adapter_name}",
-                         payment_id=payment.id, from_status="INITIAL", to_status="INITIAL")
+            await audit.record(ctx.session, now=ctx.now, event="payment.awaiting_transfer",
+                               actor=f"checkout:{adapter_name}", payment_id=payment.id, from_status="INITIAL",
+                               to_status="INITIAL")
     final = updated or await repository.get(ctx.session, payment.id)
     assert final is not None
     return Redirect(back_url(final))

@@ -46,9 +46,9 @@ async def refund(session: AsyncSession, runtime: ServiceRuntime, base_url: str, 
     record = Refund(id="re_" + uuid.uuid4().hex, payment_id=payment.id, amount_cents=amount, reason=reason,
                     created_at=now)
     session.add(record)
-    audit.record(session, now=now, event=event, actor=actor, payment_id=payment.id,
-                 from_status="PAYED", to_status="PAYED", amount_cents=amount, refundId=record.id,
-                 refundedTotalCents=refunded)
+    await audit.record(session, now=now, event=event, actor=actor, payment_id=payment.id,
+                       from_status="PAYED", to_status="PAYED", amount_cents=amount, refundId=record.id,
+                       refundedTotalCents=refunded)
     await session.refresh(payment)
     await transitions.announce(session, runtime, base_url, payment, event,
                                refund={"refundId": record.id, "amount": json_euros(amount),

@@ -6,6 +6,7 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,24 +67,27 @@ async def create(session: AsyncSession, runtime: ServiceRuntime, base_url: str, 
     given = next((line["bookingData"][KASSENZEICHEN_KEY] for line in booking_lines
                   if line["bookingData"].get(KASSENZEICHEN_KEY)), None)
     reference = given or await kassenzeichen.assign(session, prefix=endpoint.kassenzeichen_prefix, now=now)
-    payment = Payment(
+    values = dict(
         id=transaction_id(now), originator_id=endpoint.originator_id, endpoint_id=endpoint.id,
         request_id=request.requestId, status="INITIAL", status_detail=None,
         payment_method=request.paymentMethod, payment_method_detail=None, adapter=None,
         gros_amount_cents=gros, currency="EUR", purpose=request.purpose, kassenzeichen=reference,
         redirect_url=request.redirectUrl,
         payment_request=jsonable(request.model_dump(exclude_none=True)),
-        bookings=booking_lines, captured_cents=0, refunded_cents=0, reads=0, checkout_state={},
-        created_at=now, updated_at=now,
+        bookings=booking_lines, captured_cents=0, refunded_cents=0, pending_status=None, pending_detail=None,
+        pending_due_at=None, pending_after_reads=None, reads=0, checkout_state={},
+        created_at=now, updated_at=now, completed_at=None,
     )
-    session.add(payment)
+    # A Core INSERT, not the ORM's unit of work: the flush cost a quarter of a create's CPU. The object returned
+    # is built from the same values and never added to the session (nothing in this request changes it).
     try:
-        await session.flush()
+        await session.execute(insert(Payment.__table__).values(values))
     except IntegrityError:
         # A concurrent create with the same requestId won the unique constraint; this one changes nothing.
         raise _exists(request.requestId) from None
-    audit.record(session, now=now, event="payment.created", actor=actor, payment_id=payment.id, to_status="INITIAL",
-                 amount_cents=gros, requestId=request.requestId, kassenzeichen=reference)
+    payment = Payment(**values)
+    await audit.record(session, now=now, event="payment.created", actor=actor, payment_id=payment.id,
+                       to_status="INITIAL", amount_cents=gros, requestId=request.requestId, kassenzeichen=reference)
     await transitions.announce(session, runtime, base_url, payment, "payment.created", originator=originator)
     return payment
 

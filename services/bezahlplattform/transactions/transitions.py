@@ -51,10 +51,10 @@ async def finish(session: AsyncSession, runtime: ServiceRuntime, base_url: str, 
     updated = await repository.update_if(session, payment_id, **changes)
     if updated is None:
         return None
-    audit.record(session, now=now, event=f"payment.{status.lower()}", actor=actor, payment_id=payment_id,
-                 from_status="INITIAL", to_status=status,
-                 amount_cents=updated.gros_amount_cents if status == "PAYED" else None,
-                 method=updated.payment_method, detail=detail)
+    await audit.record(session, now=now, event=f"payment.{status.lower()}", actor=actor, payment_id=payment_id,
+                       from_status="INITIAL", to_status=status,
+                       amount_cents=updated.gros_amount_cents if status == "PAYED" else None,
+                       method=updated.payment_method, detail=detail)
     await announce(session, runtime, base_url, updated, EVENT_TYPES[status])
     return updated
 
@@ -77,8 +77,8 @@ async def conclude(session: AsyncSession, runtime: ServiceRuntime, base_url: str
         updated_at=now, **values)
     if held is None:
         return None
-    audit.record(session, now=now, event="payment.pending", actor=actor, payment_id=payment.id,
-                 from_status="INITIAL", to_status="INITIAL", progression=control.progression)
+    await audit.record(session, now=now, event="payment.pending", actor=actor, payment_id=payment.id,
+                       from_status="INITIAL", to_status="INITIAL", progression=control.progression)
     if due is not None:
         message = runtime.outbox.enqueue(session, channel=PROGRESS_CHANNEL, target=f"payment:{payment.id}",
                                          payload={"paymentId": payment.id, "baseUrl": base_url})
