@@ -13,9 +13,9 @@ from services.bezahlplattform.models import AuditEvent
 async def record(session: AsyncSession, *, now: dt.datetime, event: str, actor: str, payment_id: str | None = None,
                  from_status: str | None = None, to_status: str | None = None, amount_cents: int | None = None,
                  **data: Any) -> None:
-    # A Core INSERT in the caller's transaction: an event is never read back or changed by the code that writes it,
-    # and the ORM's unit of work cost more than the statement.
-    await session.execute(insert(AuditEvent.__table__).values(
+    # A Core INSERT in the caller's transaction (an event is never read back or changed by the code that writes it),
+    # with the values as parameters so that the compiled statement is cached.
+    await session.execute(insert(AuditEvent.__table__), dict(
         payment_id=payment_id, event=event, actor=actor, from_status=from_status, to_status=to_status,
         amount_cents=amount_cents, data=data, created_at=now))
 
