@@ -3,7 +3,7 @@ requests can never both move one payment."""
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bezahlplattform.models import Payment
@@ -13,9 +13,16 @@ async def get(session: AsyncSession, payment_id: str) -> Payment | None:
     return await session.get(Payment, payment_id)
 
 
+# Built once: the status read is the online services' polling path, and building the WHERE clause anew each time
+# cost a tenth of its CPU.
+_PAYMENT_OF_ENDPOINT = select(Payment).where(Payment.id == bindparam("payment_id"),
+                                             Payment.originator_id == bindparam("originator_id"),
+                                             Payment.endpoint_id == bindparam("endpoint_id"))
+
+
 async def get_for(session: AsyncSession, originator_id: str, endpoint_id: str, payment_id: str) -> Payment | None:
-    return await session.scalar(select(Payment).where(
-        Payment.id == payment_id, Payment.originator_id == originator_id, Payment.endpoint_id == endpoint_id))
+    return await session.scalar(_PAYMENT_OF_ENDPOINT, {"payment_id": payment_id, "originator_id": originator_id,
+                                                       "endpoint_id": endpoint_id})
 
 
 async def update_if(session: AsyncSession, payment_id: str, *, while_status: str | None = "INITIAL",
