@@ -1,8 +1,9 @@
 """The in-process services start side by side and stop in reverse order.
 
-Their start-ups are independent (each has its own database, none calls another while starting) but some wait on
-worker threads: the Nutzerkonto's first signing key, the Bescheid's fonts and test PKI. One after the other, the
-suite waited for each in turn; side by side, that work overlaps with the others' migrations and seeding.
+Their start-ups are independent (each has its own database or schema, none calls another while starting) but some
+wait on worker threads: the Nutzerkonto's first signing key, the Bescheid's fonts and test PKI. One after the other,
+the suite waited for each in turn; side by side, that work overlaps with the others' seeding. (Their Alembic
+upgrades still run one at a time: see kit/migrate.py.)
 
 A lifespan must be left in the task that entered it (its cancel scopes belong to that task), so each service's
 lifespan runs in a task of its own that waits for its stop signal.

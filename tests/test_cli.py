@@ -79,3 +79,15 @@ def test_basisdienste_up_serves_a_healthy_suite_and_stops_on_ctrl_c(tmp_path: Pa
     assert sorted(p.name for p in (tmp_path / "data").glob("*.sqlite3")) == [
         "bescheid.sqlite3", "bezahlplattform.sqlite3", "nutzerkonto.sqlite3", "postfach.sqlite3",
         "rechnungseingang.sqlite3"]
+
+
+def test_building_the_suite_leaves_the_heavy_libraries_to_their_first_use(tmp_path: Path) -> None:
+    """fpdf2, pyHanko and aiohttp (0.5 s of imports) are loaded by the first notice, seal, verification or compose
+    upstream, not by every `basisdienste up` (benchmarks/README.md: start-up)."""
+    probe = ("import sys; from gateway.settings import GatewaySettings; from gateway.suite import build_gateway; "
+             "build_gateway(GatewaySettings()); "
+             "print(sorted(m for m in ('fpdf', 'pyhanko', 'aiohttp') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "BASISDIENSTE_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
