@@ -10,6 +10,9 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from gateway import exec as exec_command
+from gateway import remote_controls
+from gateway.banner import banner_lines
 from kit.logging import configure_logging
 from kit.settings import SERVICE_NAMES, SuiteSettings
 
@@ -18,8 +21,15 @@ Basisdienste: a local twin of the eGovernment Basisdienste (Nutzerkonto/BundID, 
 ePayment, Bescheid with seal, e-invoice intake) behind one gateway. Test mode only: no real credentials.
 
   basisdienste up                   the whole suite in one process on http://127.0.0.1:8000
+  basisdienste exec -- pytest -x    start the suite on a free port, run the command against it, stop the suite
   basisdienste serve postfach       one service on its own (as in compose)
   basisdienste serve gateway        the gateway alone, proxying to BASISDIENSTE_<SERVICE>_URL
+
+Controls of a running suite (--url, default $BASISDIENSTE_URL or http://127.0.0.1:8000):
+  basisdienste reset                empty every service and reload the seed data
+  basisdienste clock --advance P3D  show, --freeze, --advance or --release the emulator clock
+  basisdienste faults add --service postfach --operation health --status 503    (list, add, clear)
+  basisdienste seed | mails | outbox --service S    the seeded test data, captured e-mails, a service's outbox
 
 Environment: BASISDIENSTE_DATABASE_URL (PostgreSQL, a schema per service), BASISDIENSTE_DATA_DIR,
 BASISDIENSTE_CONTROL_TOKEN, BASISDIENSTE_EMULATOR_CONTROLS=false, BASISDIENSTE_<SERVICE>_URL,
@@ -30,7 +40,8 @@ BASISDIENSTE_GATEWAY_RATE_LIMIT_PER_SECOND, BASISDIENSTE_GATEWAY_REDIS_URL, BASI
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="basisdienste", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{up,serve}")
+    commands = parser.add_subparsers(dest="command", required=True,
+                                     metavar="{up,exec,serve,reset,clock,faults,seed,mails,outbox}")
 
     def common(sub: argparse.ArgumentParser, port: int) -> None:
         sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
@@ -48,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                                             "in front of services named by BASISDIENSTE_<SERVICE>_URL.")
     serve.add_argument("service", choices=[*SERVICE_NAMES, "gateway"])
     common(serve, 8000)
+    exec_command.add_parser(commands)
+    remote_controls.add_parsers(commands)
     return parser
 
 
@@ -77,39 +90,9 @@ async def _print_banner(server: uvicorn.Server, base: str, started: float) -> No
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         health = (await client.get("/health")).json()
         seed = (await client.get("/_emulator/seed")).json() if health.get("status") == "pass" else {}
-    lines = [f"Basisdienste is up in {ready:.2f} s (test mode: no real credentials).", f"  gateway  {base}",
-             f"  docs     {base}/docs", f"  health   {base}/health"]
-    for name in SERVICE_NAMES:
-        status = health.get("services", {}).get(name, {}).get("status", "?")
-        lines.append(f"  {name:<17}{base}/{name}  [{status}]")
-    lines.append("Seeded test data (all of it: GET /_emulator/seed):")
-    for name in SERVICE_NAMES:
-        lines.extend(f"  {name} {line}" for line in _summary(seed.get(name) or {}))
+    lines = banner_lines(base, health, seed, ready)
     lines.append("Ctrl-C stops the suite.")
     print("\n".join(lines), flush=True)
-
-
-# The fields of a seeded item that a developer needs to log in or authenticate with it.
-_CREDENTIAL_FIELDS = ("id", "client_id", "entity_id", "username", "password", "client_secret")
-
-
-def _summary(seed: dict, prefix: str = "") -> list[str]:
-    """One line per seeded value or item (identities, clients...), credentials only. A service made of parts
-    (the Postfach: mailbox, fitconnect) nests one seed per part; plain lookup tables are left to the seed."""
-    lines = []
-    for key, value in seed.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, str | int | float):
-            lines.append(f"{name}: {value}")
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, dict):
-                    fields = [str(item[f]) for f in _CREDENTIAL_FIELDS if item.get(f)]
-                    if fields:
-                        lines.append(f"{name}: " + " / ".join(fields))
-        elif isinstance(value, dict) and any(isinstance(v, list | dict) for v in value.values()):
-            lines.extend(_summary(value, f"{name}."))
-    return lines
 
 
 def _run(app: object, args: argparse.Namespace, suite: SuiteSettings, *, banner: bool) -> None:
@@ -142,6 +125,10 @@ def _run(app: object, args: argparse.Namespace, suite: SuiteSettings, *, banner:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    if getattr(args, "control", None):
+        sys.exit(remote_controls.run(args))
+    if args.command == "exec":
+        sys.exit(exec_command.run(args))
     suite = _suite_settings(args)
     configure_logging(suite.log_level, suite.log_format)
     # Imported here so that `basisdienste --help` stays fast.

@@ -73,8 +73,8 @@ def test_basisdienste_up_serves_a_healthy_suite_and_stops_on_ctrl_c(tmp_path: Pa
         log.close()
     output = (tmp_path / "up.log").read_text()
     assert f"http://127.0.0.1:{port}/postfach" in output
-    assert "Seeded test data" in output
-    assert "nutzerkonto identities: erika-mustermann / erika / test" in output
+    assert "Nutzerkonto:" in output
+    assert "login erika / test  Erika Mustermann" in output
     assert output.rstrip().endswith("Basisdienste stopped.")
     assert sorted(p.name for p in (tmp_path / "data").glob("*.sqlite3")) == [
         "bescheid.sqlite3", "bezahlplattform.sqlite3", "nutzerkonto.sqlite3", "postfach.sqlite3",
