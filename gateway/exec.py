@@ -184,7 +184,10 @@ def _wait_until_healthy(base: str, thread: threading.Thread, failure: list[BaseE
     with httpx.Client(base_url=base, timeout=5) as client:
         while time.monotonic() < deadline:
             if not thread.is_alive():
-                cause = f": {type(failure[0]).__name__}: {failure[0]}" if failure else " (see the log above)"
+                # uvicorn ends a failed lifespan with SystemExit after logging the cause; anything else is news.
+                unexpected = [f for f in failure if not isinstance(f, SystemExit)]
+                cause = (f": {type(unexpected[0]).__name__}: {unexpected[0]}" if unexpected
+                         else " (its log above says why)")
                 raise SuiteFailed(f"the suite stopped while starting{cause}")
             try:
                 answer = client.get("/health")
