@@ -304,6 +304,10 @@ class Outbox:
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
     async def start(self) -> None:
         """Run the dispatcher in the background; messages left pending by an earlier process go out first."""
         if self._task is not None:

@@ -28,6 +28,7 @@ from kit.outbox import Outbox
 from kit.peers import Peers
 from kit.problems import PROBLEM_MEDIA_TYPE, Problem, document_problems, install_problem_handlers
 from kit.settings import ServiceSettings
+from kit.snapshot import snapshot_router
 
 HEALTH_TIMEOUT_SECONDS = 2.0
 # FastAPI's OpenTelemetry hooks look up the global tracer, meter and logger providers on every request; the suite
@@ -141,7 +142,7 @@ def create_service_app(
     app.state.runtime = runtime
     add_docs(app, title=title)
     install_problem_handlers(app)
-    for router in (health_router(), *routers, emulator_router()):
+    for router in (health_router(), *routers, emulator_router(), snapshot_router()):
         app.include_router(router)
 
     generate = app.openapi
