@@ -18,6 +18,8 @@ COPY pyproject.toml README.md ./
 COPY kit/ kit/
 COPY gateway/ gateway/
 COPY services/ services/
+# The pytest plugin ships in the same distribution (entry point pytest11), so the package must be in the build.
+COPY harness/ harness/
 # A regular (not editable) install: the image runs from site-packages, /src is removed.
 RUN pip install --no-cache-dir . \
     && cd / && rm -rf /src

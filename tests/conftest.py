@@ -1,5 +1,9 @@
-"""Fixtures shared by all tests: the suite in-process on SQLite by default, on PostgreSQL when
-``BASISDIENSTE_TEST_DATABASE_URL`` is set (a fresh database per test, dropped afterwards)."""
+"""Fixtures shared by all tests, on the shipped pytest plugin (harness/plugin.py): every suite a test starts is a copy
+of the run's migrated template, on SQLite by default and on PostgreSQL when ``BASISDIENSTE_TEST_DATABASE_URL`` is
+set (a database per suite, made from the template database and dropped afterwards).
+
+``client``/``suite`` are a suite of the test's own in the test's event loop (for tests that look inside a service or
+configure the suite); tests that only talk HTTP use the plugin's shared ``basisdienste`` suite, reset per test."""
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -11,9 +15,10 @@ from asgi_lifespan import LifespanManager
 from gateway.app import Gateway
 from gateway.settings import GatewaySettings
 from gateway.suite import build_gateway
+from harness.template import Storage, Template
 from kit.settings import SuiteSettings
 from tests import browser
-from tests.shared_suite import scratch_database, suite_variables
+from tests.shared_suite import suite_variables
 
 
 @pytest.fixture(autouse=True)
@@ -27,16 +32,23 @@ def _no_suite_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def database_url() -> AsyncIterator[str | None]:
-    """None on SQLite; on PostgreSQL the URL of a database created for this one test."""
-    async with scratch_database("bd_test") as url:
-        yield url
+def storage(basisdienste_template: Template, tmp_path) -> Iterator[Storage]:  # type: ignore[no-untyped-def]
+    """This test's data: a copy of the template (SQLite files, or a PostgreSQL database made from it)."""
+    storage = basisdienste_template.copy(tmp_path / "data")
+    yield storage
+    basisdienste_template.drop_database(storage)
 
 
 @pytest.fixture
-def suite_settings(tmp_path, database_url) -> Callable[..., SuiteSettings]:  # type: ignore[no-untyped-def]
+def database_url(storage: Storage) -> str | None:
+    """None on SQLite; on PostgreSQL the URL of this test's database."""
+    return storage.database_url
+
+
+@pytest.fixture
+def suite_settings(storage: Storage) -> Callable[..., SuiteSettings]:
     def make(**overrides: object) -> SuiteSettings:
-        values: dict[str, object] = {"data_dir": tmp_path / "data", "database_url": database_url,
+        values: dict[str, object] = {"data_dir": storage.data_dir, "database_url": storage.database_url,
                                      "log_format": "text", **overrides}
         return SuiteSettings(**values)
 
@@ -58,7 +70,7 @@ def client_for(app: object, *, client: tuple[str, int] = ("127.0.0.1", 50000)) -
 
 @pytest.fixture
 async def suite(gateway_settings) -> AsyncIterator[Gateway]:  # type: ignore[no-untyped-def]
-    """The whole suite in this process, started; rate limiting off so tests may be quick."""
+    """The whole suite in this test's event loop, started from the template; rate limiting off."""
     gateway = build_gateway(gateway_settings(rate_limit_per_second=0))
     async with LifespanManager(gateway, startup_timeout=60):
         yield gateway
@@ -71,7 +83,7 @@ async def client(suite: Gateway) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def running_suite(tmp_path, database_url) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """``basisdienste up`` as a user starts it, on a free port, for browser tests; answers its base URL."""
-    with browser.running_suite(tmp_path, database_url) as base:
+def running_suite(tmp_path, storage: Storage) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """``basisdienste up`` as a user starts it, on a free port and the template's data; answers its base URL."""
+    with browser.running_suite(tmp_path, storage.database_url, data_dir=storage.data_dir) as base:
         yield base

@@ -1,5 +1,5 @@
-"""The Bescheid tests run the three services a notice passes through — Nutzerkonto (tokens), Postfach
-(delivery, Bekanntgabe) and Bescheid — behind a real gateway, wired as gateway.suite wires the whole suite. One
+"""The Bescheid tests run the whole suite, started from the run's template (a notice passes through the Nutzerkonto,
+the Postfach and the Bescheid). One
 suite serves the whole test folder (starting one costs many seconds on a busy machine); each test begins from
 ``POST /_emulator/reset`` as a user's test run would. On PostgreSQL the module gets its own database."""
 
@@ -10,18 +10,16 @@ import pytest
 import pytest_asyncio
 
 from gateway.app import Gateway
+from harness.template import Template
 from tests.conftest import client_for
-from tests.shared_suite import scratch_database, started_suite, suite_environment
-
-SERVICES = ("nutzerkonto", "postfach", "bescheid")
+from tests.shared_suite import started_suite
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def suite(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
-    with suite_environment():
-        async with scratch_database("bd_bs") as database_url, \
-                started_suite(tmp_path_factory.mktemp("data"), database_url, services=SERVICES) as gateway:
-            yield gateway
+async def suite(basisdienste_template: Template,
+                tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
+    async with started_suite(basisdienste_template, tmp_path_factory) as gateway:
+        yield gateway
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")

@@ -18,9 +18,10 @@ import pytest
 import pytest_asyncio
 
 from gateway.app import Gateway
+from harness.template import Template
 from tests.browser import free_port
 from tests.conftest import client_for
-from tests.shared_suite import scratch_database, started_suite, suite_environment
+from tests.shared_suite import started_suite
 
 # How long a test's leftover outbox deliveries (forwarding into the Postfach) may take before the next reset.
 _DRAIN_SECONDS = 5.0
@@ -45,12 +46,11 @@ def smtp_port() -> int:
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def shared_suite(smtp_port: int, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
-    with suite_environment(BASISDIENSTE_RECHNUNGSEINGANG_SMTP_ENABLED="true",
-                           BASISDIENSTE_RECHNUNGSEINGANG_SMTP_PORT=str(smtp_port)):
-        async with scratch_database("bd_test_re") as database_url, \
-                started_suite(tmp_path_factory.mktemp("rechnungseingang") / "data", database_url) as gateway:
-            yield gateway
+async def shared_suite(smtp_port: int, basisdienste_template: Template,
+                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
+    async with started_suite(basisdienste_template, tmp_path_factory, BASISDIENSTE_RECHNUNGSEINGANG_SMTP_ENABLED="true",
+                             BASISDIENSTE_RECHNUNGSEINGANG_SMTP_PORT=str(smtp_port)) as gateway:
+        yield gateway
 
 
 async def _drain_outbox(client: httpx.AsyncClient) -> None:

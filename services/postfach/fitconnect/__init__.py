@@ -53,6 +53,10 @@ class FitConnectPart(ServicePart):
         async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
             async with inner(application) as value, timers.background(fc):
                 yield value
+                # Keys still being made or stored when the suite stops are finished first: they cost seconds, and
+                # a stop right after the first start (a test run's template, a quick try of `up`) would throw
+                # them away and make the next start generate them again.
+                await fc.keys.wait()
             await channel.aclose()
 
         app.router.lifespan_context = lifespan

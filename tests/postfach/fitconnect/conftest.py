@@ -1,8 +1,7 @@
 """Fixtures of the FIT-Connect tests: ONE started suite shared by the in-process tests of this folder (starting
 the whole suite costs seconds on a busy machine, ``POST /_emulator/reset`` a fraction of that), reset before
-every test so each still begins from the seed data, with the clock released and no faults. Destination keys are
-2048 bits here (a fifth of the generation time of 4096); the real-client tests start their own
-``basisdienste up`` with the real 4096 (the fitconnect SDK refuses less).
+every test so each still begins from the seed data, with the clock released and no faults. The suite starts from the
+run's template, whose destination keys were made once at their real 4096 bits (the fitconnect SDK refuses less).
 
 Async tests on the shared suite must run in the package's event loop, where its connections and background
 tasks live: each test module says so with ``pytestmark = pytest.mark.asyncio(loop_scope="package")`` (a marker
@@ -15,16 +14,16 @@ import pytest
 import pytest_asyncio
 
 from gateway.app import Gateway
+from harness.template import Template
 from tests.conftest import client_for
-from tests.shared_suite import scratch_database, started_suite, suite_environment
+from tests.shared_suite import started_suite
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def shared_suite(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
-    with suite_environment(BASISDIENSTE_POSTFACH_FITCONNECT_KEY_BITS="2048"):
-        async with scratch_database("bd_test_fc") as database_url, \
-                started_suite(tmp_path_factory.mktemp("fitconnect") / "data", database_url) as gateway:
-            yield gateway
+async def shared_suite(basisdienste_template: Template,
+                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
+    async with started_suite(basisdienste_template, tmp_path_factory) as gateway:
+        yield gateway
 
 
 @pytest_asyncio.fixture(loop_scope="package")
