@@ -5,13 +5,13 @@ everything else (``/health``, ``/openapi.json``, ``/docs``, ``/_emulator``) to t
 """
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.controls import gateway_routes
+from gateway.controls import AroundReset, gateway_routes
 from gateway.lifespans import lifespans
 from gateway.ratelimit import MemoryBuckets, RateLimitMiddleware, RedisBuckets
 from gateway.settings import GatewaySettings
@@ -75,6 +75,13 @@ class Gateway:
         self.peers = peers
         # The gateway's own clock, moved with every service's by /_emulator/clock: token expiry is judged here too.
         self.clock = Clock()
+        # `up --import/--seed` work once the services run (before the suite answers), `--export-on-exit` work
+        # before they stop, and wrappers around /_emulator/reset (a seed folder is registered again).
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
+        self.around_reset: list[AroundReset] = []
+        # Set by an on_start hook that refuses to start the suite (the CLI's exit code).
+        self.exit_code: int | None = None
         self.own = self._own_app()
         buckets = self._buckets()
         self._closers = [b for b in (buckets,) if isinstance(b, RedisBuckets)]
@@ -108,7 +115,7 @@ class Gateway:
         install_problem_handlers(own)
         add_docs(own, title="Basisdienste")
         gateway_routes(own, services=list(self.upstreams), peers=self.peers, suite=self.settings.suite,
-                       clock=self.clock)
+                       clock=self.clock, around_reset=self.around_reset)
         generate = own.openapi
 
         def schema() -> dict:
@@ -137,6 +144,10 @@ class Gateway:
             for closer in self._closers:
                 stack.push_async_callback(closer.aclose)
             stack.push_async_callback(self.peers.aclose)
+            for hook in self.on_start:
+                await hook()
+            for hook in self.on_stop:
+                stack.push_async_callback(hook)  # pushed last, so run first: while the services still run
             yield
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

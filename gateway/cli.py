@@ -11,7 +11,7 @@ import httpx
 import uvicorn
 
 from gateway import exec as exec_command
-from gateway import remote_controls
+from gateway import remote_controls, state_cli
 from gateway.banner import banner_lines
 from kit.logging import configure_logging
 from kit.settings import SERVICE_NAMES, SuiteSettings
@@ -24,6 +24,9 @@ ePayment, Bescheid with seal, e-invoice intake) behind one gateway. Test mode on
   basisdienste exec -- pytest -x    start the suite on a free port, run the command against it, stop the suite
   basisdienste serve postfach       one service on its own (as in compose)
   basisdienste serve gateway        the gateway alone, proxying to BASISDIENSTE_<SERVICE>_URL
+  basisdienste up --seed ./seed     with a seed folder of test data (YAML/JSON), registered again at every reset
+  basisdienste export ./snap        a running suite's state to a snapshot directory
+  basisdienste up --import ./snap   start with it (--export-on-exit DIR writes one when the suite stops)
 
 Controls of a running suite (--url, default $BASISDIENSTE_URL or http://127.0.0.1:8000):
   basisdienste reset                empty every service and reload the seed data
@@ -41,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="basisdienste", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True,
-                                     metavar="{up,exec,serve,reset,clock,faults,seed,mails,outbox}")
+                                     metavar="{up,exec,serve,reset,clock,faults,seed,mails,outbox,export}")
 
     def common(sub: argparse.ArgumentParser, port: int) -> None:
         sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
@@ -54,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
                              description="Start the gateway and all five services in one process, print the "
                                          "URLs and the seeded test credentials; Ctrl-C stops it cleanly.")
     common(up, 8000)
+    state_cli.add_up_options(up)
     serve = commands.add_parser("serve", help="start one service, or the gateway alone",
                                 description="Start one service (what a compose container runs), or the gateway "
                                             "in front of services named by BASISDIENSTE_<SERVICE>_URL.")
@@ -61,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     common(serve, 8000)
     exec_command.add_parser(commands)
     remote_controls.add_parsers(commands)
+    state_cli.add_export_parser(commands)
     return parser
 
 
@@ -118,7 +123,7 @@ def _run(app: object, args: argparse.Namespace, suite: SuiteSettings, *, banner:
         # uvicorn has already shut down gracefully and re-raised Ctrl-C: that is a normal end.
         pass
     if not server.started:
-        sys.exit(1)
+        sys.exit(getattr(app, "exit_code", None) or 1)  # 2: the gateway refused --import or --seed
     if banner:
         print("Basisdienste stopped.", flush=True)
 
@@ -129,6 +134,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(remote_controls.run(args))
     if args.command == "exec":
         sys.exit(exec_command.run(args))
+    if args.command == "export":
+        sys.exit(state_cli.run_export(args))
     suite = _suite_settings(args)
     configure_logging(suite.log_level, suite.log_format)
     # Imported here so that `basisdienste --help` stays fast.
@@ -136,7 +143,9 @@ def main(argv: list[str] | None = None) -> None:
     from gateway.suite import build_gateway, service_app
 
     if args.command == "up":
-        _run(build_gateway(GatewaySettings(suite=suite)), args, suite, banner=True)
+        gateway = build_gateway(GatewaySettings(suite=suite))
+        state_cli.prepare_up(gateway, args)
+        _run(gateway, args, suite, banner=True)
     elif args.service == "gateway":
         _run(build_gateway(GatewaySettings(suite=suite), embedded=False), args, suite, banner=False)
     else:

@@ -2,7 +2,9 @@
 service (each service applies its part; the gateway only collects the answers)."""
 
 import asyncio
+import functools
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -11,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from gateway import openapi
+from gateway.snapshots import add_snapshot_routes
 from kit.clock import Clock
 from kit.emulator import ClockCommand, ClockState, check_control_access
 from kit.faults import Fault, FaultSpec
@@ -19,13 +22,16 @@ from kit.problems import PROBLEM_MEDIA_TYPE, Problem
 from kit.settings import SuiteSettings
 
 HEALTH_TIMEOUT_SECONDS = 3.0
+# Wraps the reset of every service (it gets the reset as an argument): a seed folder registers itself again.
+AroundReset = Callable[[Callable[[], Awaitable[None]]], Awaitable[None]]
 
 
 class GatewayFaultSpec(FaultSpec):
     service: str = Field(description="The service whose operation fails")
 
 
-def gateway_routes(app: FastAPI, *, services: list[str], peers: Peers, suite: SuiteSettings, clock: Clock) -> None:
+def gateway_routes(app: FastAPI, *, services: list[str], peers: Peers, suite: SuiteSettings, clock: Clock,
+                   around_reset: list[AroundReset] | None = None) -> None:
     async def call(name: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         kwargs.setdefault("headers", peers.control_headers())
         try:
@@ -85,8 +91,16 @@ def gateway_routes(app: FastAPI, *, services: list[str], peers: Peers, suite: Su
     async def reset() -> dict[str, Any]:
         """Empty every service's data, clear all faults, release the clock, load the seed data again."""
         started = time.perf_counter()
-        answers = await each("POST", "/_emulator/reset")
-        clock.release()
+        answers: dict[str, httpx.Response] = {}
+
+        async def reset_services() -> None:
+            answers.update(await each("POST", "/_emulator/reset"))
+            clock.release()
+
+        run: Callable[[], Awaitable[None]] = reset_services
+        for wrap in around_reset or []:
+            run = functools.partial(wrap, run)
+        await run()
         return {"services": {n: r.json() for n, r in answers.items()},
                 "ms": round((time.perf_counter() - started) * 1000, 2)}
 
@@ -148,5 +162,6 @@ def gateway_routes(app: FastAPI, *, services: list[str], peers: Peers, suite: Su
         return Response(answer.content, answer.status_code, headers={
             k: v for k, v in answer.headers.items() if k in ("content-type", "location", "x-request-id")})
 
+    add_snapshot_routes(controls, services=services, peers=peers, clock=clock)
     app.include_router(controls)
 

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from kit.db import SessionDep
 from kit.emulator import control_router
 from kit.faults import FaultSpec
+from kit.problems import Problem
 from services.postfach.fitconnect import timers
 from services.postfach.fitconnect.callbacks import CHANNEL
 from services.postfach.fitconnect.destinations import seed
 from services.postfach.fitconnect.destinations.endpoints import CallbackIn, _check_callback_url
 from services.postfach.fitconnect.destinations.service import describe, get_destination
 from services.postfach.fitconnect.keys import ENC, SIG
-from services.postfach.fitconnect.models import FcClient, FcDestination, FcSubmission
+from services.postfach.fitconnect.models import FcClient, FcDestination, FcKey, FcSubmission
 from services.postfach.fitconnect.problems import SUBMISSION_PROBLEMS, fc_problem
 from services.postfach.fitconnect.state import FitConnectDep
 
@@ -35,17 +36,26 @@ class DestinationIn(BaseModel):
     key_bits: Literal[2048, 3072, 4096] | None = Field(None, description="Default: the service's key_bits setting")
     callback: CallbackIn | None = None
     technical_contact_email: str = Field("fitconnect-technik@zustellpunkt.example", max_length=320)
+    destination_id: uuid.UUID | None = Field(None, description="Default: a new random id. With a fixed id (a seed "
+                                             "folder's) the destination gets its keys of earlier registrations back")
 
 
-@router.post("/fitconnect/destinations", name="fitconnect_control_create_destination", status_code=201)
+@router.post("/fitconnect/destinations", name="fitconnect_control_create_destination", status_code=201,
+             responses={409: {"description": "A destination with this destination_id exists"}})
 async def create_destination(body: DestinationIn, session: SessionDep, fc: FitConnectDep) -> dict[str, Any]:
-    """A new active destination with fresh keys and a subscriber client linked to it."""
+    """A new active destination with keys and a subscriber client linked to it."""
     now = fc.runtime.clock.now()
-    destination_id = str(uuid.uuid4())
+    destination_id = str(body.destination_id or uuid.uuid4())
+    if await session.get(FcDestination, destination_id) is not None:
+        raise Problem(409, f"Destination {destination_id} exists.", type_="destination-exists")
     bits = body.key_bits or fc.settings.key_bits
     if body.callback is not None:
         _check_callback_url(body.callback.url)
-    session.add_all(await fc.keys.generate(destination_id, (ENC, SIG), bits, now))
+    # Keys outlive a reset (fc_keys is kept): a destination registered again under its id keeps them, and a reset
+    # does not cost a new RSA generation.
+    stored = {r.purpose for r in (await session.scalars(select(FcKey).where(FcKey.owner == destination_id))).all()}
+    if not {ENC, SIG} <= stored or any(await fc.keys.get(destination_id, p, session) is None for p in (ENC, SIG)):
+        session.add_all(await fc.keys.generate(destination_id, (ENC, SIG), bits, now))
     contact = {**seed.contact_information(body.name, "zustellpunkt"),
                "technicalContactEmail": body.technical_contact_email}
     destination = FcDestination(

@@ -84,10 +84,16 @@ class KeyStore:
         self._by_kid[key.kid] = key
 
     async def load(self, session: AsyncSession) -> None:
+        """The stored keys replace what is held (a restored snapshot brings other keys); keys of owners still being
+        generated stay, their storing follows."""
         rows = (await session.scalars(select(FcKey).order_by(FcKey.created_at))).all()
+        known, pending = self._by_kid, set(self._generating)
+        self._by_owner, self._by_kid = {}, {}
+        for key in known.values():
+            if key.owner in pending:
+                self._register(key)
         for row in rows:
-            if row.kid not in self._by_kid:
-                self._register(_parse(row))
+            self._register(known.get(row.kid) or _parse(row))
 
     def has(self, owner: str) -> bool:
         return (owner, SIG) in self._by_owner
@@ -119,6 +125,13 @@ class KeyStore:
         async def store() -> None:
             rows = await generating
             async with db.sessionmaker() as session:
+                stored = (await session.scalars(select(FcKey).where(FcKey.owner == owner)
+                                                .order_by(FcKey.created_at))).all()
+                if {r.purpose for r in stored} >= set(purposes):
+                    # Stored meanwhile (a restored snapshot, another replica): those keys are the owner's.
+                    for row in stored:
+                        self._register(_parse(row))
+                    return
                 session.add_all(rows)
                 await session.commit()
 

@@ -36,6 +36,8 @@ class MailboxState:
 
     def reset(self) -> None:
         self.directory.forget()
+        # Read again at the next use: a restored snapshot brings the at-rest key its messages were sealed with.
+        self._sealer = None
 
 
 def mailbox_state(request: Request) -> MailboxState:
