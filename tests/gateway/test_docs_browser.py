@@ -1,0 +1,57 @@
+"""Every ``/docs`` page in real headless Chromium: Swagger UI renders the OpenAPI 3.1 documents (the gateway's
+aggregated one and each service's) from the suite's own assets, lists the operations, and shows no error."""
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from harness.suite import Suite
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+
+pytestmark = [pytest.mark.slow, needs_chromium, pytest.mark.basisdienste(reset=False)]
+
+# Each page with an operation it must list: (path, summary), as Swagger UI shows them.
+PAGES = {
+    "/docs": ("/postfach/api/v6/messages", "Zbp Send Message"),
+    "/nutzerkonto/docs": ("/.well-known/openid-configuration", "Oidc Discovery"),
+    "/postfach/docs": ("/api/v6/messages", "Zbp Send Message"),
+    "/bezahlplattform/docs": ("/paymenttransaction/{originatorId}/{endpointId}", "Create Payment Transaction"),
+    "/bescheid/docs": ("/api/v1/bescheide", "Create Bescheid"),
+    "/rechnungseingang/docs": ("/api/v1/invoices", "Submit Invoice"),
+}
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("docs", list(PAGES))
+def test_docs_page_renders_the_operations_offline(docs: str, basisdienste: Suite, chromium: Browser) -> None:
+    path, summary = PAGES[docs]
+    page = chromium.new_page()
+    elsewhere: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(basisdienste.url) else elsewhere.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(basisdienste.url + docs)
+        # Swagger UI 4 says "Unable to render this definition" in .version-pragma for an OpenAPI 3.1 document.
+        page.wait_for_selector(".opblock, .version-pragma", timeout=30_000)
+        assert page.locator(".version-pragma").count() == 0, page.locator(".version-pragma").inner_text()
+        assert page.evaluate("window.versions.swaggerUI.version").startswith("5.")
+        assert page.locator(".opblock").count() >= 10
+        operation = page.locator(".opblock", has=page.locator(".opblock-summary-path", has_text=path))
+        assert summary in operation.locator(".opblock-summary-description").all_inner_texts()
+        assert "OAS 3.1" in page.locator(".info").inner_text()
+        body = page.locator("body").inner_text()
+        assert "Unable to render this definition" not in body
+        assert page.locator(".errors-wrapper").count() == 0, page.locator(".errors-wrapper").inner_text()
+        assert not errors
+        assert not elsewhere, f"assets from outside the suite: {elsewhere}"
+    finally:
+        page.close()
