@@ -25,6 +25,7 @@ from harness.template import Storage, Template
 
 URL_VARIABLE = "BASISDIENSTE_URL"
 DATABASE_VARIABLE = "BASISDIENSTE_TEST_DATABASE_URL"
+TEMPLATE_DIR = "basisdienste-template"
 MARKER_OPTIONS = {"reset": "reset the suite before the test (default True)",
                   "environment": "BASISDIENSTE_* settings for a suite of the test's own (in process only)"}
 
@@ -65,6 +66,10 @@ def _remote_url(config: pytest.Config) -> str | None:
     return config.getoption("--basisdienste-url") or os.environ.get(URL_VARIABLE) or None
 
 
+def _database(config: pytest.Config) -> str | None:
+    return config.getoption("--basisdienste-database-url") or os.environ.get(DATABASE_VARIABLE) or None
+
+
 def _control_token(config: pytest.Config) -> str | None:
     return config.getoption("--basisdienste-control-token") or os.environ.get("BASISDIENSTE_CONTROL_TOKEN") or None
 
@@ -79,8 +84,7 @@ def _run_root(factory: pytest.TempPathFactory, config: pytest.Config) -> Path:
 def basisdienste_template(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Template:
     """The run's migrated, seeded template (built by the first worker that needs it)."""
     config = request.config
-    database = config.getoption("--basisdienste-database-url") or os.environ.get(DATABASE_VARIABLE) or None
-    template = Template(_run_root(tmp_path_factory, config) / "basisdienste-template", database_url=database)
+    template = Template(_run_root(tmp_path_factory, config) / TEMPLATE_DIR, database_url=_database(config))
 
     def build(storage: Storage) -> None:
         # A full start and a clean stop leave migrations, seeds and keys behind. The template is made for the
@@ -89,9 +93,19 @@ def basisdienste_template(tmp_path_factory: pytest.TempPathFactory, request: pyt
         EmbeddedSuite(storage, {"BASISDIENSTE_PUBLIC_BASE_URL": "http://127.0.0.1:8000"}).stop()
 
     template.ensure(build)
-    if not hasattr(config, "workerinput"):
-        request.addfinalizer(template.drop)
     return template
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's template database goes when the run ends: dropped by the controller (or the only process), after
+    every xdist worker has stopped its suites."""
+    config = session.config
+    factory = getattr(config, "_tmp_path_factory", None)
+    if hasattr(config, "workerinput") or factory is None or not _database(config):
+        return
+    root = factory.getbasetemp() / TEMPLATE_DIR
+    if root.exists():
+        Template(root, database_url=_database(config)).drop()
 
 
 class SuiteFactory:
