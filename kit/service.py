@@ -17,7 +17,7 @@ from sqlalchemy import MetaData
 from kit.bodylimit import BodyLimitMiddleware
 from kit.clock import Clock
 from kit.db import Database, database_target
-from kit.docs import add_docs
+from kit.docs import add_docs, add_service_openapi
 from kit.emulator import emulator_router
 from kit.faults import Faults, apply_route_faults
 from kit.idempotency import IdempotencyMiddleware
@@ -137,10 +137,12 @@ def create_service_app(
         generate_unique_id_function=lambda route: route.name,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # served by add_service_openapi, with the paths that answer behind the gateway
         telemetry=NO_TELEMETRY,
     )
     app.state.runtime = runtime
     add_docs(app, title=title)
+    add_service_openapi(app, service=settings.name)
     install_problem_handlers(app)
     for router in (health_router(), *routers, emulator_router(), snapshot_router()):
         app.include_router(router)

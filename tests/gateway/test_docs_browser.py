@@ -55,3 +55,24 @@ def test_docs_page_renders_the_operations_offline(docs: str, basisdienste: Suite
         assert not elsewhere, f"assets from outside the suite: {elsewhere}"
     finally:
         page.close()
+
+
+@pytest.mark.parametrize(("docs", "operation", "path"), [
+    ("/postfach/docs", "operations-health-health", "/postfach/health"),
+    ("/postfach/docs", "operations-emulator-emulator_faults", "/_emulator/postfach/faults"),
+    ("/docs", "operations-postfach_emulator-postfach_emulator_faults", "/_emulator/postfach/faults"),
+])
+def test_try_it_out_calls_the_path_that_answers(docs: str, operation: str, path: str, basisdienste: Suite,
+                                                chromium: Browser) -> None:
+    """A control on a service's page is sent where the gateway serves it, not under ``/<service>/_emulator``."""
+    page = chromium.new_page()
+    try:
+        page.goto(basisdienste.url + docs)
+        block = page.locator(f"[id='{operation}']")
+        block.locator(".opblock-summary").click()
+        block.locator("button.try-out__btn").click()
+        block.locator("button.execute").click()
+        assert block.locator(".request-url pre").inner_text(timeout=10_000) == basisdienste.url + path
+        assert block.locator(".live-responses-table .response .response-col_status").first.inner_text() == "200"
+    finally:
+        page.close()
