@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from gateway import openapi
+from gateway.dashboard import add_dashboard_routes
 from gateway.snapshots import add_snapshot_routes
 from kit.clock import Clock
 from kit.emulator import ClockCommand, ClockState, check_control_access
@@ -163,5 +164,6 @@ def gateway_routes(app: FastAPI, *, services: list[str], peers: Peers, suite: Su
             k: v for k, v in answer.headers.items() if k in ("content-type", "location", "x-request-id")})
 
     add_snapshot_routes(controls, services=services, peers=peers, clock=clock)
+    add_dashboard_routes(controls, services=services, peers=peers)
     app.include_router(controls)
 

@@ -1,27 +1,42 @@
-"""The bescheid service's emulator controls (``/_emulator/bescheid/...`` on the gateway): make an authority's
-seal defective (revoked, expired, without QCStatement) and download a tampered copy of a sealed Bescheid.
+"""The bescheid service's emulator controls (``/_emulator/bescheid/...`` on the gateway): list every Bescheid issued,
+make an authority's seal defective (revoked, expired, without QCStatement) and download a tampered copy of a sealed
+Bescheid.
 "TSA down" is the kit fault ``tsa.timestamp`` (``POST /_emulator/faults {"operation": "tsa.timestamp",
 "status": 503}``): the TSA endpoint answers 503 and Bescheide above B-B are refused."""
 
 import datetime as dt
 from typing import Literal
 
-from fastapi import Request, Response
+from fastapi import Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from kit.db import SessionDep
 from kit.emulator import control_router
 from kit.problems import Problem
-from services.bescheid.models import Revocation
+from services.bescheid.models import Bescheid, Revocation
 from services.bescheid.notices import repository
-from services.bescheid.notices.schemas import PadesLevel
+from services.bescheid.notices.endpoints import describe
+from services.bescheid.notices.schemas import BescheidOut, PadesLevel
 from services.bescheid.pki.revocation import RevokedEntry
 from services.bescheid.pki.store import AuthorityIdentity
 from services.bescheid.seal.tamper import tamper
 from services.bescheid.state import BescheidDep
 
 router = control_router()
+
+
+@router.get("/bescheide", name="bescheid_list_bescheide")
+async def list_bescheide(session: SessionDep, request: Request, authority: str | None = None,
+                         limit: int = Query(100, ge=1, le=1000)) -> list[BescheidOut]:
+    """Every Bescheid issued, by any client, newest first, with its seal and its delivery state as last stored
+    (the Postfach is not asked: reading changes nothing)."""
+    query = (select(Bescheid).options(defer(Bescheid.pdf, raiseload=True))
+             .order_by(Bescheid.created_at.desc(), Bescheid.number.desc()).limit(limit))
+    if authority:
+        query = query.where(Bescheid.authority_id == authority)
+    return [describe(b, request) for b in (await session.scalars(query)).all()]
 
 
 class AuthoritySettings(BaseModel):

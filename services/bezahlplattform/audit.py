@@ -2,6 +2,7 @@
 Rows are only ever inserted; the migration adds a trigger that refuses UPDATE on both SQLite and PostgreSQL."""
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -20,9 +21,24 @@ async def record(session: AsyncSession, *, now: dt.datetime, event: str, actor: 
         amount_cents=amount_cents, data=data, created_at=now))
 
 
+def _json(row: AuditEvent) -> dict[str, Any]:
+    return {"id": row.id, "event": row.event, "actor": row.actor, "fromStatus": row.from_status,
+            "toStatus": row.to_status, "amountCents": row.amount_cents, "data": row.data,
+            "createdAt": row.created_at.isoformat().replace("+00:00", "Z")}
+
+
 async def trail(session: AsyncSession, payment_id: str) -> list[dict[str, Any]]:
     rows = (await session.scalars(select(AuditEvent).where(AuditEvent.payment_id == payment_id)
                                   .order_by(AuditEvent.id))).all()
-    return [{"id": r.id, "event": r.event, "actor": r.actor, "fromStatus": r.from_status, "toStatus": r.to_status,
-             "amountCents": r.amount_cents, "data": r.data,
-             "createdAt": r.created_at.isoformat().replace("+00:00", "Z")} for r in rows]
+    return [_json(r) for r in rows]
+
+
+async def trails(session: AsyncSession, payment_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The trails of several payments in one query, oldest event first (the emulator's payment list)."""
+    by_payment: dict[str, list[dict[str, Any]]] = {payment_id: [] for payment_id in payment_ids}
+    if by_payment:
+        rows = (await session.scalars(select(AuditEvent).where(AuditEvent.payment_id.in_(by_payment))
+                                      .order_by(AuditEvent.id))).all()
+        for row in rows:
+            by_payment[str(row.payment_id)].append(_json(row))
+    return by_payment

@@ -1,20 +1,22 @@
 """The Bezahlplattform's emulator controls (``/_emulator/bezahlplattform/...`` on the gateway): register online
 services and offices, make a method unavailable, force the next outcome per method, set status progressions,
-advance a held payment, and inspect the webhooks sent with their attempts."""
+advance a held payment, and inspect the payments with their audit trail and the webhooks sent with their attempts."""
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Path, Request
+from fastapi import Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kit.db import SessionDep
 from kit.emulator import control_router
 from kit.faults import FaultSpec
 from kit.problems import Problem
-from services.bezahlplattform import emulation
+from services.bezahlplattform import audit, emulation
 from services.bezahlplattform.adapters.registry import ADAPTERS
-from services.bezahlplattform.models import Endpoint, Originator
+from services.bezahlplattform.models import Endpoint, Originator, Payment
+from services.bezahlplattform.money import json_euros
 from services.bezahlplattform.notifications import webhooks
 from services.bezahlplattform.refunds import service as refunds
 from services.bezahlplattform.registry import repository as registry
@@ -22,7 +24,7 @@ from services.bezahlplattform.registry.seed import ALL_METHODS
 from services.bezahlplattform.state import StateDep
 from services.bezahlplattform.transactions import repository, transitions
 from services.bezahlplattform.transactions.schemas import HttpUrl
-from services.bezahlplattform.transactions.view import render
+from services.bezahlplattform.transactions.view import iso_ms, render
 
 router = control_router()
 
@@ -214,6 +216,39 @@ async def progress_payment(payment_id: str, session: SessionDep, state: StateDep
         raise Problem(409, f"Payment {payment_id} holds no pending outcome (status {payment.status}).",
                       type_="nothing-pending")
     return render(done, state.base_url)
+
+
+def _payment(payment: Payment, trail: list[dict[str, Any]]) -> dict[str, Any]:
+    pending = None
+    if payment.pending_status is not None:
+        pending = {"status": payment.pending_status, "statusDetail": payment.pending_detail,
+                   "dueAt": iso_ms(payment.pending_due_at) if payment.pending_due_at else None,
+                   "afterReads": payment.pending_after_reads}
+    return {"transactionId": payment.id, "originatorId": payment.originator_id, "endpointId": payment.endpoint_id,
+            "requestId": payment.request_id, "status": payment.status, "statusDetail": payment.status_detail,
+            "paymentMethod": payment.payment_method, "adapter": payment.adapter,
+            "grosAmount": json_euros(payment.gros_amount_cents), "currency": payment.currency,
+            "capturedAmount": json_euros(payment.captured_cents),
+            "refundedAmount": json_euros(payment.refunded_cents), "purpose": payment.purpose,
+            "kassenzeichen": payment.kassenzeichen, "pending": pending, "createdAt": iso_ms(payment.created_at),
+            "updatedAt": iso_ms(payment.updated_at),
+            "completedAt": iso_ms(payment.completed_at) if payment.completed_at else None, "audit": trail}
+
+
+@router.get("/payments", name="bezahlplattform_list_payments")
+async def list_payments(session: SessionDep, originatorId: str | None = None,
+                        status: Literal["INITIAL", "PAYED", "FAILED", "CANCELED"] | None = None,
+                        limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
+    """Payments of every online service, newest first, each with its audit trail (oldest event first); reading
+    them changes nothing (no status read is counted)."""
+    query = select(Payment).order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit)
+    if originatorId:
+        query = query.where(Payment.originator_id == originatorId)
+    if status:
+        query = query.where(Payment.status == status)
+    payments = (await session.scalars(query)).all()
+    trails = await audit.trails(session, [p.id for p in payments])
+    return [_payment(p, trails[p.id]) for p in payments]
 
 
 @router.get("/webhooks", name="bezahlplattform_list_webhooks")

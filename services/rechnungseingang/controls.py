@@ -1,5 +1,6 @@
 """The intake's own emulator controls (``/_emulator/rechnungseingang/...`` on the gateway): register receiving
-authorities and Leitweg-IDs, register sender addresses of the mail channel, and read the mails the intake "sent".
+authorities and Leitweg-IDs, register sender addresses of the mail channel, read the mails the intake "sent", and
+list the invoices received with their validation reports and Laufzettel.
 
 Failures on demand use the kit's faults with these operations: ``validation`` (the validator), ``virus-scan``,
 ``forwarding`` (delivery to the Behördenpostfach; the outbox retries) and ``erp-webhook``.
@@ -7,18 +8,22 @@ Failures on demand use the kit's faults with these operations: ``validation`` (t
 
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import delete, select
+from sqlalchemy.orm import defer
 
 from kit.db import SessionDep
 from kit.emulator import control_router
 from kit.outbox import OutboxMessage
 from kit.problems import Problem
 from kit.zbp import behoerdenpostfach_uuid
-from services.rechnungseingang.models import Authority, LeitwegId, MailSender
+from services.rechnungseingang.invoices import rendering
+from services.rechnungseingang.invoices.repository import STATUSES
+from services.rechnungseingang.models import Authority, Invoice, InvoiceEvent, LeitwegId, MailSender
 from services.rechnungseingang.platform import leitweg
 from services.rechnungseingang.registry import repository as registry
+from services.rechnungseingang.state import StateDep
 
 router = control_router()
 FAULT_OPERATIONS = ("validation", "virus-scan", "forwarding", "erp-webhook")
@@ -176,3 +181,29 @@ async def list_mails(session: SessionDep, to: str | None = None, limit: int = 10
     rows = await session.scalars(query.order_by(OutboxMessage.id.desc()).limit(min(max(limit, 1), 1000)))
     return [{"id": m.id, "to": m.target, **m.payload, "status": m.status,
              "created_at": m.created_at.isoformat().replace("+00:00", "Z")} for m in rows]
+
+
+@router.get("/invoices", name="rechnungseingang_list_invoices")
+async def list_invoices(session: SessionDep, state: StateDep, status: str | None = None,
+                        limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
+    """Invoices of every supplier and channel, newest first, each with its validation report (without the parsed
+    invoice) and its Laufzettel; ``status`` filters (received, validated, rejected, forwarded, retrieved)."""
+    if status is not None and status not in STATUSES:
+        raise Problem(422, f"Unknown status {status!r}; one of {', '.join(STATUSES)}.", type_="validation-error")
+    # The documents themselves stay in the database: a list of a hundred invoices need not carry megabytes.
+    query = (select(Invoice).options(*(defer(c, raiseload=True) for c in (Invoice.xml, Invoice.report_varl,
+                                                                           Invoice.summary)))
+             .order_by(Invoice.received_at.desc(), Invoice.id).limit(limit))
+    if status:
+        query = query.where(Invoice.status == status)
+    invoices = (await session.scalars(query)).all()
+    steps: dict[str, list[InvoiceEvent]] = {i.id: [] for i in invoices}
+    if steps:
+        events = await session.scalars(select(InvoiceEvent).where(InvoiceEvent.invoice_id.in_(steps))
+                                       .order_by(InvoiceEvent.at, InvoiceEvent.id))
+        for event in events:
+            steps[event.invoice_id].append(event)
+    base = state.settings.external_url
+    return [{**rendering.describe(i, base),
+             "report": {k: v for k, v in (i.report or {}).items() if k != "invoice"},
+             "laufzettel": rendering.laufzettel_json(i, steps[i.id])["steps"]} for i in invoices]

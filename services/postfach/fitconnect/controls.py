@@ -21,7 +21,7 @@ from services.postfach.fitconnect.destinations import seed
 from services.postfach.fitconnect.destinations.endpoints import CallbackIn, _check_callback_url
 from services.postfach.fitconnect.destinations.service import describe, get_destination
 from services.postfach.fitconnect.keys import ENC, SIG
-from services.postfach.fitconnect.models import FcClient, FcDestination, FcKey, FcSubmission
+from services.postfach.fitconnect.models import FcClient, FcDestination, FcEvent, FcKey, FcSubmission
 from services.postfach.fitconnect.problems import SUBMISSION_PROBLEMS, fc_problem
 from services.postfach.fitconnect.state import FitConnectDep
 
@@ -140,6 +140,21 @@ async def submissions(session: SessionDep, destinationId: str | None = None,
              "createdAt": iso(s.created_at), "submittedAt": iso(s.submitted_at),
              "contactNotifiedAt": iso(s.contact_notified_at)}
             for s in (await session.scalars(query)).all()]
+
+
+@router.get("/fitconnect/events", name="fitconnect_control_events")
+async def events(session: SessionDep, caseId: str | None = None, submissionId: str | None = None,
+                 limit: int = Query(200, ge=1, le=1000)) -> list[dict[str, Any]]:
+    """The event logs of all cases, newest first: each Security Event Token as issued (compact JWS) with its event
+    and issuer; ``caseId`` or ``submissionId`` narrows to one case. Unlike the Submission API, no timer runs."""
+    query = select(FcEvent).order_by(FcEvent.id.desc()).limit(limit)
+    if caseId:
+        query = query.where(FcEvent.case_id == caseId.lower())
+    if submissionId:
+        query = query.where(FcEvent.submission_id == submissionId.lower())
+    return [{"jti": e.jti, "caseId": e.case_id, "submissionId": e.submission_id, "event": e.event,
+             "issuer": e.issuer, "issuedAt": e.created_at.isoformat().replace("+00:00", "Z"), "token": e.token}
+            for e in (await session.scalars(query)).all()]
 
 
 @router.get("/fitconnect/client-quirks", name="fitconnect_control_client_quirks")
