@@ -28,11 +28,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_suite(tmp_path: Path, database_url: str | None, *, data_dir: Path | None = None) -> Iterator[str]:
-    """``basisdienste up`` as a user starts it, on a free port; answers its base URL."""
+def running_suite(tmp_path: Path, database_url: str | None, *, data_dir: Path | None = None,
+                  environment: dict[str, str] | None = None) -> Iterator[str]:
+    """``basisdienste up`` as a user starts it, on a free port (the test profile plus ``environment``); answers
+    its base URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BASISDIENSTE_")}
-    env.update(suite_variables())  # among them: no SMTP listener, port 2525 may be taken by another run
+    env.update(suite_variables(**(environment or {})))  # among them: no SMTP listener (2525 may be taken)
     args = [str(BASISDIENSTE), "up", "--port", str(port), "--data-dir", str(data_dir or tmp_path / "data")]
     if database_url:
         args += ["--database-url", database_url]

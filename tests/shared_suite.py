@@ -13,18 +13,13 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy.engine import make_url
 
 from gateway.app import Gateway
-from harness.suite import build_gateway
+from harness.suite import TEST_PROFILE, build_gateway
 from harness.template import Template
 
 TEST_DATABASE_URL = os.environ.get("BASISDIENSTE_TEST_DATABASE_URL")
 
-# What every suite a test starts is configured with, unless the test says otherwise.
-TEST_ENVIRONMENT = {
-    # 2048-bit keys generate in a tenth of the time of the default 3072, for the tests that start from empty.
-    "BASISDIENSTE_NUTZERKONTO_SIGNING_KEY_BITS": "2048",
-    # Every in-process suite would otherwise bind the Rechnungseingang's SMTP port; its own tests switch it on.
-    "BASISDIENSTE_RECHNUNGSEINGANG_SMTP_ENABLED": "false",
-}
+# What every suite a test starts is configured with, unless the test says otherwise: the plugin's test profile.
+TEST_ENVIRONMENT = TEST_PROFILE
 
 
 def suite_variables(**overrides: str) -> dict[str, str]:

@@ -22,8 +22,7 @@ BASISDIENSTE = Path(sys.executable).with_name("basisdienste")
 
 def exec_environment(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BASISDIENSTE_")}
-    # Smaller FIT-Connect keys: the destinations' keys are made at first start, and a stop waits for them.
-    env.update(suite_variables(BASISDIENSTE_POSTFACH_FITCONNECT_KEY_BITS="2048"))
+    env.update(suite_variables())  # small keys: the destinations' keys are made at first start
     env["TMPDIR"] = str(tmp_path / "tmp")  # where exec's own data directory is made, to see it removed
     (tmp_path / "tmp").mkdir(exist_ok=True)
     env["PATH"] = f"{BASISDIENSTE.parent}{os.pathsep}{env.get('PATH', '')}"

@@ -1,7 +1,7 @@
 """Fixtures of the FIT-Connect tests: ONE started suite shared by the in-process tests of this folder (starting
 the whole suite costs seconds on a busy machine, ``POST /_emulator/reset`` a fraction of that), reset before
 every test so each still begins from the seed data, with the clock released and no faults. The suite starts from the
-run's template, whose destination keys were made once at their real 4096 bits (the fitconnect SDK refuses less).
+run's template (2048-bit destination keys, the test profile's; the SDK tests start a suite of their own at 4096).
 
 Async tests on the shared suite must run in the package's event loop, where its connections and background
 tasks live: each test module says so with ``pytestmark = pytest.mark.asyncio(loop_scope="package")`` (a marker

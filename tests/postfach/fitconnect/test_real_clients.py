@@ -38,7 +38,9 @@ def running_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"'))
         database_url = make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        with browser.running_suite(tmp_path_factory.mktemp("fitconnect"), database_url) as base:
+        # The real key size: the fitconnect SDK refuses FIT-Connect keys below 4096 bits.
+        with browser.running_suite(tmp_path_factory.mktemp("fitconnect"), database_url,
+                                   environment={"BASISDIENSTE_POSTFACH_FITCONNECT_KEY_BITS": "4096"}) as base:
             yield base
     finally:
         if database_url:
