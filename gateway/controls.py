@@ -136,7 +136,12 @@ def gateway_routes(app: FastAPI, *, services: list[str], peers: Peers, suite: Su
         answer = await call(spec.service, "POST", "/_emulator/faults",
                             json=spec.model_dump(mode="json", exclude={"service"}))
         if answer.status_code != 201:
-            raise Problem(answer.status_code, answer.text[:300])
+            # The service's own problem, as it is: an unknown operation comes with the names there are.
+            if answer.headers.get("content-type") != PROBLEM_MEDIA_TYPE:
+                raise Problem(answer.status_code, answer.text[:300])
+            problem = {k: v for k, v in answer.json().items() if k not in ("status", "instance")}
+            raise Problem(answer.status_code, problem.pop("detail", None), type_=problem.pop("type", None),
+                          title=problem.pop("title", None), **problem)
         return Fault(**answer.json())
 
     @controls.delete("/faults", name="clear_faults", status_code=204)

@@ -31,6 +31,8 @@ log = logging.getLogger("basisdienste.outbox")
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 PEER_SCHEME = "peer://"
 MAX_ERROR_CHARS = 2000
+# The fault point of every delivery (kit/faults.py): a test makes webhooks, callbacks and mails fail here.
+DELIVER_OPERATION = "outbox.deliver"
 # Header values the developer endpoint must not show: webhook targets often authenticate with them.
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 _WAKE_FLAG = "kit.outbox.wake"
@@ -133,6 +135,7 @@ class Outbox:
         self.clock = clock
         self.peers = peers
         self.faults = faults
+        faults.declare(DELIVER_OPERATION)
         self.service = service
         self.max_attempts = max_attempts
         self.base_delay = base_delay
@@ -238,7 +241,7 @@ class Outbox:
     async def _deliver(self, message: OutboxMessage, semaphore: asyncio.Semaphore) -> None:
         async with semaphore:
             try:
-                await self.faults.check("outbox.deliver")
+                await self.faults.check(DELIVER_OPERATION)
                 handler = self._channels.get(message.channel)
                 if handler is None:
                     raise DeliveryFailed(f"no handler for channel {message.channel!r} in this process")

@@ -102,14 +102,17 @@ def create_service_app(
     hooks: ServiceHooks | None = None,
     peers: Peers | None = None,
     version: str = "0.1.0",
+    fault_steps: Sequence[str] = (),
 ) -> FastAPI:
+    """``fault_steps`` names the service's own fault points (``faults.check`` outside a route): with the routes'
+    names they are the operations a fault can target."""
     suite = settings.suite
     peers = peers or Peers(suite.service_urls, control_token=(
         suite.control_token.get_secret_value() if suite.control_token else None))
     metadatas = [KitBase.metadata, *([metadata] if metadata is not None else [])]
     db = Database(database_target(settings))
     clock = Clock()
-    faults = Faults(settings.name)
+    faults = Faults(settings.name, steps=fault_steps)
     runtime = ServiceRuntime(
         settings=settings, db=db, clock=clock, peers=peers, faults=faults,
         outbox=Outbox(db=db, clock=clock, peers=peers, faults=faults, service=settings.name),
@@ -141,6 +144,7 @@ def create_service_app(
         telemetry=NO_TELEMETRY,
     )
     app.state.runtime = runtime
+    faults.serve(app)
     add_docs(app, title=title)
     add_service_openapi(app, service=settings.name)
     install_problem_handlers(app)

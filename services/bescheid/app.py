@@ -102,6 +102,7 @@ def create_app(settings: BescheidSettings | None = None, *, peers: Peers | None 
         migrations=Path(__file__).parent / "migrations",
         hooks=hooks,
         peers=peers,
+        fault_steps=[pki_api.TSA_OPERATION],  # "TSA down": the TSA route and every seal that needs a timestamp
     )
     runtime: ServiceRuntime = app.state.runtime
     state = BescheidState(settings=settings, pki=pki, credentials=ServiceCredentials(

@@ -68,6 +68,7 @@ def create_app(settings: BezahlplattformSettings | None = None, *, peers: Peers 
         migrations=Path(__file__).parent / "migrations",
         hooks=hooks,
         peers=peers,
+        fault_steps=["webhook.deliver"],  # notifications/webhooks.py
     )
     runtime: ServiceRuntime = app.state.runtime
     verifier = NutzerkontoVerifier(runtime.peers, runtime.clock, audience="bezahlplattform")

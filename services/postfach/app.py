@@ -37,6 +37,8 @@ def create_app(settings: PostfachSettings | None = None, *, peers: Peers | None 
         migrations=Path(__file__).parent / "migrations",
         hooks=PostfachHooks(),
         peers=peers,
+        # mailbox/api.py, mailbox/notify.py, fitconnect/destinations/service.py (a destination's own faults)
+        fault_steps=["mailbox.deliver", "mailbox.retrieval_confirmation", "fitconnect.destination.{destination_id}"],
     )
     for part in PARTS:
         part.install(app)

@@ -96,6 +96,8 @@ def create_app(settings: RechnungseingangSettings | None = None, *, peers: Peers
         migrations=Path(__file__).parent / "migrations",
         hooks=hooks,
         peers=peers,
+        # intake/validator.py, intake/service.py, routing/forward.py, routing/erp.py
+        fault_steps=["validation", "virus-scan", "forwarding", "erp-webhook"],
     )
     runtime: ServiceRuntime = app.state.runtime
     verifier = NutzerkontoVerifier(runtime.peers, runtime.clock, audience="rechnungseingang")
