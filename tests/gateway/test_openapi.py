@@ -115,3 +115,18 @@ async def test_service_controls_are_listed_where_the_gateway_serves_them(client:
     faults = service["paths"]["/_emulator/postfach/faults"]
     assert faults["servers"] == [{"url": "/"}]
     validate(service)
+
+
+async def test_a_service_read_directly_lists_its_own_paths(suite: Gateway) -> None:
+    """In compose a service is read at its own URL (its controls answer there as they are), or through a gateway
+    that says where it put the service (``X-Forwarded-Prefix``)."""
+    app = suite.upstreams["postfach"].app
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://postfach") as direct:
+        own = (await direct.get("/openapi.json")).json()
+        assert "servers" not in own and "/_emulator/faults" in own["paths"]
+        assert (await direct.get("/_emulator/faults")).status_code == 200
+        forwarded = (await direct.get("/openapi.json", headers={"X-Forwarded-Prefix": "/postfach"})).json()
+    assert forwarded["servers"] == [{"url": "/postfach"}]
+    assert forwarded["paths"]["/_emulator/postfach/faults"]["servers"] == [{"url": "/"}]
+    assert forwarded["paths"]["/health"] == own["paths"]["/health"]
