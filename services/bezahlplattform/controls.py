@@ -5,7 +5,7 @@ advance a held payment, and inspect the payments with their audit trail and the 
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -263,6 +263,13 @@ class WebhookFault(BaseModel):
     status: int | None = Field(None, ge=400, le=599, description="Fail deliveries as if the receiver answered so")
     delayMs: int = Field(0, ge=0, le=120_000)
     times: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _does_something(self) -> "WebhookFault":
+        # Checked here, so a fault that would do nothing is a 422 of this body and not a failure building FaultSpec.
+        if self.status is None and self.delayMs == 0:
+            raise ValueError("give status, delayMs or both: a fault that does nothing is refused")
+        return self
 
 
 @router.post("/webhooks/faults", name="bezahlplattform_webhook_fault", status_code=201)

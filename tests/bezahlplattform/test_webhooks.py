@@ -114,3 +114,9 @@ async def test_signature_uses_the_current_secret(bp: httpx.AsyncClient, receiver
     assert not receiver.events  # forged in the receiver's eyes: refused, retried later
     receiver.secret = "whsec_neu_12345"
     await receiver.wait_for(lambda r: len(r.events) == 1, timeout=30)
+
+
+async def test_a_webhook_fault_that_does_nothing_is_refused(bp: httpx.AsyncClient) -> None:
+    refused = await bp.post("/_emulator/webhooks/faults", json={"times": 1})
+    assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
+    assert (await bp.get("/_emulator/faults")).json() == []
