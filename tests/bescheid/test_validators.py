@@ -34,6 +34,8 @@ from tests.bescheid.tools import CLIENT_ID, CLIENT_SECRET, notice
 
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 SIGNATURE_TIMESTAMP = "1.2.840.113549.1.9.16.2.14"
+# A real `basisdienste up` from empty data: the certificates must name the port the validators ask.
+pytestmark = pytest.mark.slow
 needs_certutil = pytest.mark.skipif(shutil.which("certutil") is None,
                                     reason="certutil missing: install the Debian package libnss3-tools")
 
