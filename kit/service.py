@@ -27,6 +27,7 @@ from kit.models import KitBase
 from kit.outbox import Outbox
 from kit.peers import Peers
 from kit.problems import PROBLEM_MEDIA_TYPE, Problem, document_problems, install_problem_handlers
+from kit.schemas import Health
 from kit.settings import ServiceSettings
 from kit.snapshot import snapshot_router
 
@@ -70,7 +71,8 @@ class ServiceRuntime:
 def health_router() -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/health", name="health", responses={503: {"description": "The database is unreachable"}})
+    @router.get("/health", name="health", response_model=Health,
+                responses={503: {"description": "The database is unreachable"}})
     async def health(request: Request) -> JSONResponse:
         runtime: ServiceRuntime = request.app.state.runtime
         started = time.perf_counter()
