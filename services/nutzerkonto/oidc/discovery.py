@@ -12,6 +12,7 @@ from services.nutzerkonto.oidc.claims import SCOPE_CLAIMS, SUPPORTED_CLAIMS
 from services.nutzerkonto.oidc.client_auth import ASSERTION_ALGS
 from services.nutzerkonto.oidc.clients import AUTH_METHODS, GRANT_TYPES, SECRET_METHODS
 from services.nutzerkonto.oidc.provider import OidcDep, OidcProvider
+from services.nutzerkonto.oidc.schemas import JwkSet, JwkSetResponse, ProviderMetadata
 from services.nutzerkonto.trust import Level, eidas, stork
 
 router = APIRouter(tags=["oidc"])
@@ -59,19 +60,20 @@ def metadata(provider: OidcProvider) -> dict[str, Any]:
     }
 
 
-@router.get("/.well-known/openid-configuration", name="oidc_discovery")
+@router.get("/.well-known/openid-configuration", name="oidc_discovery", response_model=ProviderMetadata)
 async def openid_configuration(provider: OidcDep) -> JSONResponse:
     """OpenID Provider Configuration (OIDC Discovery §4)."""
     return JSONResponse(metadata(provider), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}"})
 
 
-@router.get("/.well-known/oauth-authorization-server", name="oauth_authorization_server_metadata")
+@router.get("/.well-known/oauth-authorization-server", name="oauth_authorization_server_metadata",
+            response_model=ProviderMetadata)
 async def authorization_server_metadata(provider: OidcDep) -> JSONResponse:
     """Authorization Server Metadata (RFC 8414 §3); the same document, as RFC 8414 §2 allows."""
     return JSONResponse(metadata(provider), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}"})
 
 
-@router.get("/jwks", name="oidc_jwks")
+@router.get("/jwks", name="oidc_jwks", response_model=JwkSet, response_class=JwkSetResponse)
 async def jwks(provider: OidcDep) -> JSONResponse:
     """The signing keys (active first, then retired), as ``application/jwk-set+json`` (RFC 7517 §8.5)."""
     return JSONResponse(provider.keys.jwks(), media_type="application/jwk-set+json",

@@ -24,6 +24,7 @@ from services.nutzerkonto.oidc.errors import redirect as redirect_to_client
 from services.nutzerkonto.oidc.logout import logout as end_session
 from services.nutzerkonto.oidc.models import OAuthClient
 from services.nutzerkonto.oidc.provider import OidcDep, OidcProvider
+from services.nutzerkonto.oidc.schemas import Introspection, TokenResponse, UserInfo
 from services.nutzerkonto.trust import Level
 
 router = APIRouter(tags=["oidc"])
@@ -144,7 +145,8 @@ async def authorize_post(request: Request, session: SessionDep, provider: OidcDe
     return await _authorize(request, session, provider, _present(list((await request.form()).multi_items())))
 
 
-@router.post("/token", name="oidc_token", responses={**_OAUTH_ERRORS, 429: {"description": "slow_down"}},
+@router.post("/token", name="oidc_token", response_model=TokenResponse,
+             responses={**_OAUTH_ERRORS, 429: {"description": "slow_down"}},
              openapi_extra=_form_body("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token",
                                       "scope", "resource", *_CLIENT_AUTH, required=("grant_type",)))
 async def token(request: Request, session: SessionDep, provider: OidcDep) -> Response:
@@ -190,19 +192,19 @@ _USERINFO_DOC: dict[int | str, dict[str, Any]] = {
     401: {"description": "invalid_token (RFC 6750 §3.1)"}, 403: {"description": "insufficient_scope"}}
 
 
-@router.get("/userinfo", name="oidc_userinfo", responses=_USERINFO_DOC)
+@router.get("/userinfo", name="oidc_userinfo", response_model=UserInfo, responses=_USERINFO_DOC)
 async def userinfo(request: Request, session: SessionDep, provider: OidcDep) -> Response:
     """Claims about the logged-in person for the granted scopes (OIDC Core §5.3), with per-claim trust levels."""
     return await _userinfo(request, session, provider)
 
 
-@router.post("/userinfo", name="oidc_userinfo_post", responses=_USERINFO_DOC)
+@router.post("/userinfo", name="oidc_userinfo_post", response_model=UserInfo, responses=_USERINFO_DOC)
 async def userinfo_post(request: Request, session: SessionDep, provider: OidcDep) -> Response:
     """The same as GET (OIDC Core §5.3.1); the token goes in the Authorization header."""
     return await _userinfo(request, session, provider)
 
 
-@router.post("/introspect", name="oidc_introspect", responses=_OAUTH_ERRORS,
+@router.post("/introspect", name="oidc_introspect", response_model=Introspection, responses=_OAUTH_ERRORS,
              openapi_extra=_form_body("token", "token_type_hint", *_CLIENT_AUTH, required=("token",)))
 async def introspect(request: Request, session: SessionDep, provider: OidcDep) -> Response:
     """Token introspection (RFC 7662) for confidential clients, typically resource servers."""
@@ -219,7 +221,9 @@ async def introspect(request: Request, session: SessionDep, provider: OidcDep) -
     return JSONResponse(body, headers=NO_STORE)
 
 
-@router.post("/revoke", name="oidc_revoke", responses=_OAUTH_ERRORS,
+@router.post("/revoke", name="oidc_revoke", response_class=Response,
+             responses={200: {"description": "Revoked, or nothing to revoke: no body (RFC 7009 §2.2)"},
+                        **_OAUTH_ERRORS},
              openapi_extra=_form_body("token", "token_type_hint", *_CLIENT_AUTH, required=("token",)))
 async def revoke(request: Request, session: SessionDep, provider: OidcDep) -> Response:
     """Token revocation (RFC 7009): 200 whether or not there was anything to revoke."""

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit.db import SessionDep
+from kit.schemas import text_body
 from services.nutzerkonto.saml import pages, sso, xml
 from services.nutzerkonto.saml.finisher import SamlFinisher
 from services.nutzerkonto.saml.metadata import METADATA_MEDIA_TYPE, POST_SSO_PATH, REDIRECT_SSO_PATH, idp_metadata
@@ -23,7 +24,7 @@ from services.nutzerkonto.state import Nutzerkonto, NutzerkontoDep
 
 router = APIRouter(tags=["saml"])
 
-_METADATA_DOC = {200: {"description": "SAML 2.0 metadata of the IdP", "content": {METADATA_MEDIA_TYPE: {}}}}
+_METADATA_DOC = {200: text_body(METADATA_MEDIA_TYPE, "SAML 2.0 metadata of the IdP (md:EntityDescriptor)")}
 _SSO_DOC = {
     200: {"description": "A self-submitting form that carries a SAML error status to the SP's ACS",
           "content": {"text/html": {}}},
