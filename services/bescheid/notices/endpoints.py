@@ -8,18 +8,22 @@ from fastapi.responses import JSONResponse
 
 from kit.db import SessionDep
 from kit.problems import Problem
+from kit.schemas import binary_body
 from kit.tokens import require_token
 from services.bescheid.delivery import postfach
 from services.bescheid.models import Bescheid
 from services.bescheid.notices import batch, repository, service
 from services.bescheid.notices.schemas import (
+    AuthorityOut,
     BatchIn,
     BatchOut,
     Bekanntgabe,
+    BescheidData,
     BescheidIn,
     BescheidOut,
     Delivery,
     Seal,
+    TemplateOut,
 )
 from services.bescheid.state import BescheidDep
 
@@ -106,36 +110,40 @@ async def get_bescheid(bescheid_id: str, claims: Claims, session: SessionDep, st
 
 
 @router.get("/bescheide/{bescheid_id}/pdf", name="get_bescheid_pdf", response_class=Response,
-            responses={**_ERRORS, 200: {"content": {"application/pdf": {}}}})
+            responses={**_ERRORS, 200: binary_body("application/pdf", "The sealed PDF (PAdES)")})
 async def get_bescheid_pdf(bescheid_id: str, claims: Claims, session: SessionDep) -> Response:
     bescheid = await _own(session, bescheid_id, claims)
     return Response(bescheid.pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="Bescheid-{bescheid.number}.pdf"'})
 
 
-@router.get("/bescheide/{bescheid_id}/data", name="get_bescheid_data", responses=_ERRORS)
+# The stored document is answered as it is, member order included: documented, not re-serialised.
+@router.get("/bescheide/{bescheid_id}/data", name="get_bescheid_data", response_model=None,
+            responses={**_ERRORS, 200: {"model": BescheidData, "description": "The embedded bescheid.json"}})
 async def get_bescheid_data(bescheid_id: str, claims: Claims, session: SessionDep) -> dict[str, Any]:
     """The Bescheid data, exactly as embedded in the PDF (``bescheid.json``)."""
     return (await _own(session, bescheid_id, claims)).data
 
 
 @router.get("/authorities", name="list_authorities", responses=_ERRORS)
-async def list_authorities(claims: Claims, session: SessionDep) -> list[dict[str, Any]]:
+async def list_authorities(claims: Claims, session: SessionDep) -> list[AuthorityOut]:
     """The issuing authorities with the PAdES level each seals at by default."""
-    return [{"id": a.id, "name": a.name, "ars": a.ars, "organizationIdentifier": a.organization_identifier,
-             "padesLevel": a.pades_level, "numberPrefix": a.number_prefix}
+    return [AuthorityOut(id=a.id, name=a.name, ars=a.ars, organization_identifier=a.organization_identifier,
+                         pades_level=a.pades_level, number_prefix=a.number_prefix)  # type: ignore[arg-type]
             for a in await repository.list_authorities(session)]
 
 
 @router.get("/templates", name="list_templates", responses=_ERRORS)
-async def list_templates(claims: Claims, session: SessionDep, authority: str | None = None) -> list[dict[str, Any]]:
+async def list_templates(claims: Claims, session: SessionDep, authority: str | None = None) -> list[TemplateOut]:
     """The notice templates (one per authority and Verwaltungsleistung) and the data fields each shows."""
-    return [{"id": t.id, "authority": t.authority_id, "service": t.service, "title": t.title, "fields": t.fields,
-             "storkQaaLevel": t.stork_qaa_level, "bekanntgabeRule": t.bekanntgabe_rule}
+    return [TemplateOut(id=t.id, authority=t.authority_id, service=t.service, title=t.title, fields=t.fields,
+                        stork_qaa_level=t.stork_qaa_level,
+                        bekanntgabe_rule=t.bekanntgabe_rule)  # type: ignore[arg-type]
             for t in await repository.list_templates(session, authority)]
 
 
 @router.post("/batches", name="create_batch", status_code=202, dependencies=[Depends(limit_body)],
+             response_model=BatchOut,
              responses={**_ERRORS, 413: {"description": "Too large"}, 422: {"description": "Invalid items"}})
 async def create_batch(body: BatchIn, claims: Claims, session: SessionDep, state: BescheidDep,
                        request: Request) -> JSONResponse:

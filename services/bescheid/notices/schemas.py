@@ -122,3 +122,49 @@ class BatchOut(_Model):
     created_at: dt.datetime
     finished_at: dt.datetime | None
     results: list[BatchItemResult]
+
+
+class BescheidData(_Model):
+    """The Bescheid data as embedded in the PDF (``bescheid.json``): the request as given (members it left out
+    stay out), with the number, the authority's name and ARS, and the notice's date."""
+
+    bescheid_nummer: str
+    authority_name: str
+    ars: str
+    authority: str
+    template: str
+    aktenzeichen: str
+    date: dt.date
+    addressee: Addressee
+    tenor: str
+    begruendung: str
+    rechtsbehelfsbelehrung: str
+    fees: list[Fee]
+    kassenzeichen: str | None = None
+    fields: dict[str, str]
+    stork_qaa_level: int | None = None
+    bekanntgabe_rule: BekanntgabeRule | None = None
+    pades_level: PadesLevel | None = None
+
+
+class AuthorityOut(_Model):
+    """An issuing authority and the PAdES level it seals at by default."""
+
+    id: str
+    name: str
+    ars: str = Field(description="Amtlicher Regionalschlüssel")
+    organization_identifier: str = Field(description="ETSI EN 319 412-1 organizationIdentifier of its seal")
+    pades_level: PadesLevel
+    number_prefix: str
+
+
+class TemplateOut(_Model):
+    """A notice template of one authority for one Verwaltungsleistung, with the labels of its data fields."""
+
+    id: str
+    authority: str
+    service: str
+    title: str
+    fields: dict[str, str] = Field(description="Data field → the label the notice shows, in order")
+    stork_qaa_level: int
+    bekanntgabe_rule: BekanntgabeRule

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Request, Response
 
 from kit.problems import Problem
+from kit.schemas import binary_body, text_body
 from services.bescheid.state import BescheidDep
 
 router = APIRouter(tags=["pki"])
@@ -26,7 +27,7 @@ def _der_response(data: bytes, media_type: str, filename: str | None = None) -> 
 
 
 @router.get("/pki/root.crt", name="pki_root_certificate", response_class=Response,
-            responses={200: {"content": {"application/pkix-cert": {}}}})
+            responses={200: binary_body("application/pkix-cert", "The certificate (DER)")})
 async def root_certificate(state: BescheidDep) -> Response:
     """The TEST root CA (DER). Import it as a trust anchor to validate the suite's seals."""
     assert state.pki.root is not None
@@ -35,14 +36,14 @@ async def root_certificate(state: BescheidDep) -> Response:
 
 
 @router.get("/pki/root.pem", name="pki_root_certificate_pem", response_class=Response,
-            responses={200: {"content": {"application/x-pem-file": {}}}})
+            responses={200: text_body("application/x-pem-file", "The certificate (PEM)")})
 async def root_certificate_pem(state: BescheidDep) -> Response:
     assert state.pki.root is not None
     return Response(state.pki.root.certificate_pem, media_type="application/x-pem-file")
 
 
 @router.get("/pki/tsa.crt", name="pki_tsa_certificate", response_class=Response,
-            responses={200: {"content": {"application/pkix-cert": {}}}})
+            responses={200: binary_body("application/pkix-cert", "The certificate (DER)")})
 async def tsa_certificate(state: BescheidDep) -> Response:
     assert state.pki.tsa_credential is not None
     return _der_response(state.pki.tsa_credential.certificate.public_bytes(serialization.Encoding.DER),
@@ -50,7 +51,8 @@ async def tsa_certificate(state: BescheidDep) -> Response:
 
 
 @router.get("/pki/seals/{authority_id}.crt", name="pki_seal_certificate", response_class=Response,
-            responses={200: {"content": {"application/pkix-cert": {}}}, 404: {"description": "No such authority"}})
+            responses={200: binary_body("application/pkix-cert", "The certificate (DER)"),
+                       404: {"description": "No such authority"}})
 async def seal_certificate(authority_id: str, state: BescheidDep) -> Response:
     """The seal certificate an authority currently seals with (DER)."""
     if authority_id not in state.pki.seals:
@@ -60,7 +62,7 @@ async def seal_certificate(authority_id: str, state: BescheidDep) -> Response:
 
 
 @router.get("/pki/crl", name="pki_crl", response_class=Response,
-            responses={200: {"content": {"application/pkix-crl": {}}}})
+            responses={200: binary_body("application/pkix-crl", "The current CRL (DER, RFC 5280)")})
 async def crl(request: Request, state: BescheidDep) -> Response:
     assert state.pki.revocation is not None
     return _der_response(state.pki.revocation.crl(request.app.state.runtime.clock.now()), "application/pkix-crl")
@@ -76,7 +78,8 @@ async def _body(request: Request, media_type: str) -> bytes:
 
 
 @router.post("/pki/ocsp", name="pki_ocsp", response_class=Response,
-             responses={200: {"content": {"application/ocsp-response": {}}}, 415: {"description": "Not OCSP"}})
+             responses={200: binary_body("application/ocsp-response", "The OCSP response (DER, RFC 6960)"),
+                        415: {"description": "Not OCSP"}})
 async def ocsp_post(request: Request, state: BescheidDep) -> Response:
     """RFC 6960 OCSP over HTTP POST (appendix A.1)."""
     body = await _body(request, "application/ocsp-request")
@@ -86,7 +89,7 @@ async def ocsp_post(request: Request, state: BescheidDep) -> Response:
 
 
 @router.get("/pki/ocsp/{encoded:path}", name="pki_ocsp_get", response_class=Response,
-            responses={200: {"content": {"application/ocsp-response": {}}}})
+            responses={200: binary_body("application/ocsp-response", "The OCSP response (DER, RFC 6960)")})
 async def ocsp_get(encoded: str, request: Request, state: BescheidDep) -> Response:
     """RFC 6960 OCSP over HTTP GET: the DER request, base64 and URL-encoded, as the last path segment."""
     try:
@@ -99,7 +102,7 @@ async def ocsp_get(encoded: str, request: Request, state: BescheidDep) -> Respon
 
 
 @router.post("/tsa", name="tsa_timestamp", response_class=Response,
-             responses={200: {"content": {"application/timestamp-reply": {}}},
+             responses={200: binary_body("application/timestamp-reply", "The timestamp reply (DER, RFC 3161)"),
                         400: {"description": "Not a TimeStampReq"}, 415: {"description": "Wrong media type"},
                         503: {"description": "TSA down (emulator fault tsa.timestamp)"}})
 async def timestamp(request: Request, state: BescheidDep) -> Response:

@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from kit.problems import Problem
 from services.bescheid.seal import guard, report_xml
+from services.bescheid.seal.schemas import VerificationReport
 from services.bescheid.state import BescheidDep, BescheidState
 
 if TYPE_CHECKING:
@@ -56,7 +57,9 @@ def evidence(state: BescheidState, request: Request) -> "Evidence":
 
 
 @router.post("/verify", name="verify_pdf", openapi_extra={"requestBody": {"required": True, "content": _PDF}},
-             responses={200: {"content": {"application/json": {}, "application/xml": {}}},
+             response_model=VerificationReport,
+             responses={200: {"description": "The report as JSON, or as ETSI TS 119 102-2 XML",
+                              "content": {"application/xml": {"schema": {"type": "string"}}}},
                         413: {"description": "Too large"}, 415: {"description": "Not a PDF"},
                         422: {"description": "Unreadable PDF or PDF bomb"}})
 async def verify_pdf(request: Request, state: BescheidDep) -> Response:
