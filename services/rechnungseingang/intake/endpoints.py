@@ -13,6 +13,13 @@ from kit.problems import Problem
 from services.rechnungseingang.intake import service
 from services.rechnungseingang.invoices import rendering
 from services.rechnungseingang.invoices import repository as invoices
+from services.rechnungseingang.invoices.schemas import (
+    InvoiceList,
+    InvoiceOut,
+    Laufzettel,
+    StoredReport,
+    SubmittedInvoice,
+)
 from services.rechnungseingang.models import Invoice
 from services.rechnungseingang.routing import forward
 from services.rechnungseingang.state import StateDep
@@ -66,7 +73,8 @@ def _rejection(invoice: Invoice, base_url: str) -> Problem:
                    report=invoice.report, headers={"Location": body["links"]["self"]})
 
 
-@router.post("/invoices", name="submit_invoice", status_code=201, responses=_REFUSALS)
+@router.post("/invoices", name="submit_invoice", status_code=201, response_model=SubmittedInvoice,
+             responses=_REFUSALS)
 async def submit_invoice(request: Request, session: SessionDep, state: StateDep,
                          supplier: SupplierDep) -> JSONResponse:
     """Submit one invoice. Accepted: 201 with the invoice (status ``validated``, forwarding queued) and its report.
@@ -89,7 +97,7 @@ async def _own(session: SessionDep, supplier_sub: str, invoice_id: str) -> Invoi
     return invoice
 
 
-@router.get("/invoices", name="list_invoices")
+@router.get("/invoices", name="list_invoices", response_model=InvoiceList, response_model_exclude_unset=True)
 async def list_invoices(session: SessionDep, state: StateDep, supplier: SupplierDep) -> dict[str, Any]:
     """The supplier's own invoices, newest first, with their status."""
     rows = await invoices.list_of_supplier(session, supplier.sub)
@@ -98,15 +106,18 @@ async def list_invoices(session: SessionDep, state: StateDep, supplier: Supplier
     return {"invoices": [rendering.describe(i, state.settings.external_url) for i in rows]}
 
 
-@router.get("/invoices/{invoice_id}", name="get_invoice", responses={404: {"description": "Not your invoice"}})
+@router.get("/invoices/{invoice_id}", name="get_invoice", response_model=InvoiceOut, response_model_exclude_unset=True,
+            responses={404: {"description": "Not your invoice"}})
 async def get_invoice(invoice_id: str, session: SessionDep, state: StateDep, supplier: SupplierDep) -> dict[str, Any]:
     invoice = await _own(session, supplier.sub, invoice_id)
     await forward.refresh_retrieval(state, session, invoice)
     return rendering.describe(invoice, state.settings.external_url)
 
 
-@router.get("/invoices/{invoice_id}/laufzettel", name="get_laufzettel",
-            responses={200: {"content": {"text/html": {}}}, 404: {"description": "Not your invoice"}})
+@router.get("/invoices/{invoice_id}/laufzettel", name="get_laufzettel", response_model=Laufzettel,
+            responses={200: {"description": "The Laufzettel as JSON, or as an HTML page",
+                             "content": {"text/html": {"schema": {"type": "string"}}}},
+                       404: {"description": "Not your invoice"}})
 async def get_laufzettel(invoice_id: str, request: Request, session: SessionDep, state: StateDep,
                          supplier: SupplierDep, format: str | None = None) -> Response:
     """The routing slip: every step with its time. JSON, or HTML for ``Accept: text/html`` / ``?format=html``."""
@@ -119,8 +130,10 @@ async def get_laufzettel(invoice_id: str, request: Request, session: SessionDep,
     return JSONResponse(rendering.laufzettel_json(invoice, events))
 
 
-@router.get("/invoices/{invoice_id}/report", name="get_report",
-            responses={200: {"content": {"application/xml": {}}}, 404: {"description": "Not your invoice"}})
+@router.get("/invoices/{invoice_id}/report", name="get_report", response_model=StoredReport,
+            responses={200: {"description": "The report as JSON, or as VARL XML",
+                             "content": {"application/xml": {"schema": {"type": "string"}}}},
+                       404: {"description": "Not your invoice"}})
 async def get_report(invoice_id: str, request: Request, session: SessionDep, supplier: SupplierDep,
                      format: str | None = None) -> Response:
     """The validation report: JSON, or VARL XML (the KoSIT validator's format) for ``Accept: application/xml``."""

@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse
 
 from kit.db import SessionDep
 from kit.problems import Problem
+from kit.schemas import text_body
 from kit.tokens import require_token
 from services.rechnungseingang.intake.endpoints import html_headers
 from services.rechnungseingang.invoices import rendering
 from services.rechnungseingang.invoices import repository as invoices
+from services.rechnungseingang.invoices.schemas import AuthorityInvoiceList
 from services.rechnungseingang.models import Authority, Invoice
 from services.rechnungseingang.registry import repository as registry
 from services.rechnungseingang.routing import forward
@@ -52,7 +54,8 @@ def _entry(invoice: Invoice, base: str) -> dict[str, Any]:
     }
 
 
-@router.get("/{ars}/invoices", name="authority_list_invoices", responses=_NOT_YOURS)
+@router.get("/{ars}/invoices", name="authority_list_invoices", response_model=AuthorityInvoiceList,
+            response_model_exclude_unset=True, responses=_NOT_YOURS)
 async def list_invoices(ars: str, session: SessionDep, state: StateDep, claims: ClaimsDep) -> dict[str, Any]:
     authority = await _authority(session, ars, claims)
     rows = await invoices.list_of_authority(session, authority.ars)
@@ -62,8 +65,9 @@ async def list_invoices(ars: str, session: SessionDep, state: StateDep, claims: 
             "invoices": [_entry(i, state.settings.external_url) for i in rows]}
 
 
-@router.get("/{ars}/invoices/{invoice_id}/xml", name="authority_invoice_xml", responses={
-    200: {"content": {"application/xml": {}}}, **_NOT_YOURS})
+@router.get("/{ars}/invoices/{invoice_id}/xml", name="authority_invoice_xml", response_class=Response,
+            responses={200: text_body("application/xml", "The invoice XML as forwarded (XRechnung UBL or CII)"),
+                       **_NOT_YOURS})
 async def invoice_xml(ars: str, invoice_id: str, session: SessionDep, claims: ClaimsDep) -> Response:
     invoice = await _invoice(session, await _authority(session, ars, claims), invoice_id)
     name = f"rechnung-{invoice.id}.xml"
@@ -71,8 +75,8 @@ async def invoice_xml(ars: str, invoice_id: str, session: SessionDep, claims: Cl
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/{ars}/invoices/{invoice_id}/html", name="authority_invoice_html", responses={
-    200: {"content": {"text/html": {}}}, **_NOT_YOURS})
+@router.get("/{ars}/invoices/{invoice_id}/html", name="authority_invoice_html", response_class=HTMLResponse,
+            responses={200: {"description": "The invoice rendered for reading"}, **_NOT_YOURS})
 async def invoice_html(ars: str, invoice_id: str, session: SessionDep, claims: ClaimsDep) -> HTMLResponse:
     invoice = await _invoice(session, await _authority(session, ars, claims), invoice_id)
     nonce = secrets.token_urlsafe(16)
@@ -80,8 +84,8 @@ async def invoice_html(ars: str, invoice_id: str, session: SessionDep, claims: C
     return HTMLResponse(html, headers=html_headers(nonce))
 
 
-@router.get("/{ars}/invoices/{invoice_id}/report", name="authority_invoice_report", responses={
-    200: {"content": {"application/xml": {}}}, **_NOT_YOURS})
+@router.get("/{ars}/invoices/{invoice_id}/report", name="authority_invoice_report", response_class=Response,
+            responses={200: text_body("application/xml", "The validation report (VARL XML)"), **_NOT_YOURS})
 async def invoice_report(ars: str, invoice_id: str, session: SessionDep, claims: ClaimsDep) -> Response:
     """The validation report as VARL XML (the format of the KoSIT validator)."""
     invoice = await _invoice(session, await _authority(session, ars, claims), invoice_id)
