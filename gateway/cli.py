@@ -122,6 +122,10 @@ def _run(app: object, args: argparse.Namespace, suite: SuiteSettings, *, banner:
     except KeyboardInterrupt:
         # uvicorn has already shut down gracefully and re-raised Ctrl-C: that is a normal end.
         pass
+    except SystemExit:
+        # uvicorn exits with its own code 3 when the lifespan's startup failed; the app's code says more.
+        if server.started or not getattr(app, "exit_code", None):
+            raise
     if not server.started:
         sys.exit(getattr(app, "exit_code", None) or 1)  # 2: the gateway refused --import or --seed
     if banner:

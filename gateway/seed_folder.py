@@ -75,14 +75,39 @@ class SeedFolder:
 
 # -- reading ---------------------------------------------------------------------------------------------------
 
+class _Loader(yaml.SafeLoader):
+    """YAML read as the controls' JSON: an unquoted ``birthdate: 1964-08-12`` stays the string it is written as
+    (YAML 1.1 would make it a date, which no control takes)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def _load(path: Path, shown: str) -> Any:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise SeedFolderError([f"{shown}: larger than {MAX_FILE_BYTES} bytes"])
     text = path.read_text(encoding="utf-8")
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)  # noqa: S506
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise SeedFolderError([f"{shown}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"]) from exc
+
+
+def _not_json(value: Any, where: str) -> list[str]:
+    """Values JSON cannot carry (YAML's ``!!binary``, ``!!set``, an explicit ``!!timestamp``, a list as a key)."""
+    if value is None or isinstance(value, str | bool | int):
+        return []
+    if isinstance(value, float):
+        return [] if value == value and value not in (float("inf"), float("-inf")) else [
+            f"{where}: {value} is not a JSON number"]
+    if isinstance(value, list):
+        return [e for i, item in enumerate(value) for e in _not_json(item, f"{where}[{i}]")]
+    if isinstance(value, dict):
+        errors = [f"{where}: the key {k!r} is not a string" for k in value if not isinstance(k, str)]
+        return errors + [e for k, v in value.items() if isinstance(k, str) for e in _not_json(v, f"{where}.{k}")]
+    return [f"{where}: a {type(value).__name__} is not a JSON value; quote it"]
 
 
 def read(folder: Path) -> SeedFolder:
@@ -120,6 +145,8 @@ def read(folder: Path) -> SeedFolder:
                 entry = Entry(section, index, shown, item if isinstance(item, dict) else {})
                 if not isinstance(item, dict):
                     errors.append(f"{entry.where}: expected a mapping of fields")
+                elif problems := _not_json(item, entry.where):
+                    errors.extend(problems)
                 elif section == "saml_service_providers":
                     errors.extend(_read_metadata(entry, folder))
                 by_section[section].append(entry)
@@ -205,13 +232,14 @@ class Applier:
             section = SECTIONS[entry.section]
             try:
                 answer = await self._send(section, entry)
+                if answer.status_code == 409 and section.on_conflict is not None:
+                    errors.extend(await section.on_conflict(self, entry))
+                elif answer.status_code >= 400:
+                    errors.extend(refusal(entry, answer))
             except httpx.TransportError as exc:
                 errors.append(f"{entry.where}: {section.service} is unreachable ({type(exc).__name__})")
-                continue
-            if answer.status_code == 409 and section.on_conflict is not None:
-                errors.extend(await section.on_conflict(self, entry))
-            elif answer.status_code >= 400:
-                errors.extend(refusal(entry, answer))
+            except Exception as exc:  # an in-process service's crash arrives as its exception
+                errors.append(f"{entry.where}: {section.service} failed ({type(exc).__name__}: {exc})")
         return errors
 
     async def _send(self, section: Section, entry: Entry) -> httpx.Response:
@@ -286,7 +314,11 @@ class SeedFolderLoader:
         (a data directory keeps no half of a refused folder) and raise the problems."""
         folder = await asyncio.to_thread(read, self.path)
         before = await snapshots.take(self.peers, self.services, self.clock)
-        errors = await Applier(self.peers).apply(folder)
+        try:
+            errors = await Applier(self.peers).apply(folder)
+        except Exception:
+            await snapshots.restore(self.peers, self.services, self.clock, before)
+            raise
         if errors:
             await snapshots.restore(self.peers, self.services, self.clock, before)
             raise SeedFolderError(errors)

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from kit.clock import Clock
 from kit.peers import Peers
 from kit.problems import Problem
-from kit.snapshot import FORMAT, VERSION, SnapshotRefused, check_format
+from kit.snapshot import FORMAT, VERSION, SnapshotRefused, check_format, decode_clock, set_clock
 
 MANIFEST = "manifest.json"
 # Dumping or restoring a large service takes longer than an ordinary control call.
@@ -70,6 +70,7 @@ async def take(peers: Peers, services: list[str], clock: Clock) -> dict[str, Any
 
 def _check_suite(doc: Any, services: list[str]) -> dict[str, Any]:
     check_format(doc)
+    decode_clock(doc.get("clock"))  # the gateway's own, set last: refused now, before any service changes
     given = doc.get("services")
     if not isinstance(given, dict):
         raise SnapshotRefused("the snapshot names no services")
@@ -108,18 +109,8 @@ async def restore(peers: Peers, services: list[str], clock: Clock, doc: Any) -> 
             raise Problem(502, f"{name} failed to restore a snapshot it had accepted: {_detail(answer)}",
                           type_="upstream-failed", title="Bad Gateway", service=name)
         results[name] = answer.json()
-    _restore_clock(clock, doc.get("clock"))
+    set_clock(clock, *decode_clock(doc.get("clock")))
     return {"services": results}
-
-
-def _restore_clock(clock: Clock, state: Any) -> None:
-    clock.release()
-    if not isinstance(state, dict):
-        return
-    if state.get("frozen"):
-        clock.freeze(dt.datetime.fromisoformat(state["now"]))
-    elif state.get("offset_seconds"):
-        clock.advance(dt.timedelta(seconds=float(state["offset_seconds"])))
 
 
 def add_snapshot_routes(controls: APIRouter, *, services: list[str], peers: Peers, clock: Clock) -> None:

@@ -34,6 +34,7 @@ from kit.emulator import control_router
 from kit.problems import Problem
 
 if TYPE_CHECKING:
+    from kit.clock import Clock
     from kit.service import ServiceRuntime
 
 FORMAT = "basisdienste-snapshot"
@@ -247,18 +248,28 @@ def decode(runtime: "ServiceRuntime", doc: Any) -> dict[Table, list[dict[str, An
     return decoded
 
 
-def _decode_clock(doc: dict[str, Any]) -> tuple[dt.datetime | None, dt.timedelta]:
-    clock = doc.get("clock")
+def decode_clock(clock: Any) -> tuple[dt.datetime | None, dt.timedelta]:
+    """A snapshot's clock (as ``Clock.state()`` answers it) as the frozen time or the offset to restore."""
     if clock is None:
         return None, dt.timedelta()
+    if not isinstance(clock, dict):
+        raise SnapshotRefused("clock: expected an object with \"now\", \"frozen\" and \"offset_seconds\"")
     try:
-        offset = dt.timedelta(seconds=float(clock.get("offset_seconds", 0)))
+        offset = dt.timedelta(seconds=float(clock.get("offset_seconds") or 0))
         frozen = dt.datetime.fromisoformat(clock["now"]) if clock.get("frozen") else None
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise SnapshotRefused(f"clock: {exc}") from exc
     if frozen is not None and frozen.tzinfo is None:
         raise SnapshotRefused("clock: the frozen time has no UTC offset")
     return frozen, offset
+
+
+def set_clock(clock: "Clock", frozen: dt.datetime | None, offset: dt.timedelta) -> None:
+    clock.release()
+    if frozen is not None:
+        clock.freeze(frozen)
+    elif offset:
+        clock.advance(offset)
 
 
 async def _write(db: Database, rows: dict[Table, list[dict[str, Any]]], *, commit: bool) -> None:
@@ -277,7 +288,10 @@ async def _write(db: Database, rows: dict[Table, list[dict[str, Any]]], *, commi
             for table, values in rows.items():
                 for start in range(0, len(values), _INSERT_CHUNK):
                     await connection.execute(table.insert(), values[start:start + _INSERT_CHUNK])
-            if not db.target.is_sqlite:
+            if db.target.is_sqlite:
+                # Deferred checks run at COMMIT only: a trial that rolls back would never see a missing parent.
+                await _check_foreign_keys(connection)
+            else:
                 await _advance_sequences(connection, tables)
         except BaseException:
             await transaction.rollback()
@@ -286,6 +300,14 @@ async def _write(db: Database, rows: dict[Table, list[dict[str, Any]]], *, commi
             await transaction.commit()
         else:
             await transaction.rollback()
+
+
+async def _check_foreign_keys(connection: AsyncConnection) -> None:
+    violation = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).first()
+    if violation is not None:
+        table, rowid, parent = violation[0], violation[1], violation[2]
+        raise SnapshotRefused(f"table {table!r}: a row (rowid {rowid}) refers to a row of {parent!r} that the "
+                              "snapshot does not hold")
 
 
 async def _advance_sequences(connection: AsyncConnection, tables: list[Table]) -> None:
@@ -304,7 +326,7 @@ async def restore(runtime: "ServiceRuntime", doc: Any, *, check_only: bool = Fal
     """Replace the service's data by the snapshot's, or (``check_only``) try it and roll back."""
     started = time.perf_counter()
     rows = decode(runtime, doc)
-    frozen, offset = _decode_clock(doc)
+    frozen, offset = decode_clock(doc.get("clock"))
     current = await revisions(runtime.db)
     if sorted(doc.get("revisions") or []) != current:
         raise SnapshotRefused(f"the snapshot was taken at migration revisions {sorted(doc.get('revisions') or [])}, "
@@ -320,11 +342,7 @@ async def restore(runtime: "ServiceRuntime", doc: Any, *, check_only: bool = Fal
         if pause:
             await runtime.outbox.start()
     if not check_only:
-        runtime.clock.release()
-        if frozen is not None:
-            runtime.clock.freeze(frozen)
-        elif offset:
-            runtime.clock.advance(offset)
+        set_clock(runtime.clock, frozen, offset)
         # Caches of database data (key rings, credentials, clients) are reloaded as after a reset.
         await runtime.hooks.populate(runtime)
     return {"service": runtime.settings.name, "checked" if check_only else "restored": True,
