@@ -12,6 +12,7 @@ from kit.db import SessionDep
 from services.bezahlplattform.auth import Caller, CallerDep
 from services.bezahlplattform.errors import xbd_problem
 from services.bezahlplattform.kasse import camt053, reconcile, settlement
+from services.bezahlplattform.kasse.schemas import Settlement, StatementReport
 from services.bezahlplattform.kasse.settlement import BERLIN
 from services.bezahlplattform.models import Endpoint
 from services.bezahlplattform.registry import repository as registry
@@ -28,9 +29,12 @@ async def _office(session: SessionDep, caller: Caller, endpoint_id: str) -> tupl
     return endpoints[0], frozenset(e.originator_id for e in endpoints)
 
 
-@router.get("/{endpoint_id}/settlement", name="kasse_settlement",
-            responses={200: {"content": {"application/json": {}, "text/csv": {},
-                                         "application/xml": {}}}, 404: {"description": "Unknown office"}})
+@router.get("/{endpoint_id}/settlement", name="kasse_settlement", response_model=Settlement,
+            responses={200: {"description": "JSON; ``format=csv``: CSV (semicolons, decimal comma); "
+                                            "``format=camt053``: a camt.053 statement",
+                             "content": {"text/csv": {"schema": {"type": "string"}},
+                                         "application/xml": {"schema": {"type": "string"}}}},
+                       404: {"description": "Unknown office"}})
 async def daily_settlement(endpoint_id: str, caller: CallerDep, session: SessionDep, state: StateDep,
                            date: Annotated[dt.date | None, Query(description="Booking day (Europe/Berlin); "
                                                                  "default today")] = None,
@@ -50,7 +54,7 @@ async def daily_settlement(endpoint_id: str, caller: CallerDep, session: Session
     return JSONResponse(settlement.summary(result))
 
 
-@router.post("/{endpoint_id}/statements", name="kasse_import_statement",
+@router.post("/{endpoint_id}/statements", name="kasse_import_statement", response_model=StatementReport,
              openapi_extra={"requestBody": {"required": True, "content": {"application/xml": {
                  "schema": {"type": "string", "description": "camt.053 BankToCustomerStatement"}}}}},
              responses={400: {"description": "Not a readable camt.053 statement"},

@@ -13,6 +13,7 @@ from services.bezahlplattform.auth import CallerDep
 from services.bezahlplattform.checkout.pages import render as render_page
 from services.bezahlplattform.money import german
 from services.bezahlplattform.paypal import service
+from services.bezahlplattform.paypal.schemas import Order
 from services.bezahlplattform.state import StateDep
 
 api_router = APIRouter(prefix="/v2/checkout/orders", tags=["PayPal Orders v2"])
@@ -33,7 +34,9 @@ async def _order(session: SessionDep, order_id: str, client: str | None = None) 
     return order
 
 
-@api_router.post("", name="paypal_create_order", status_code=201, responses=_ERRORS)
+@api_router.post("", name="paypal_create_order", status_code=201, response_model=Order,
+                 responses={200: {"model": Order, "description": "The order created before for this "
+                                                                  "PayPal-Request-Id"}, **_ERRORS})
 async def create_order(caller: CallerDep, session: SessionDep, state: StateDep, request_id: RequestId = None,
                        body: Annotated[dict[str, Any] | None, Body(examples=[{
                            "intent": "CAPTURE", "purchase_units": [{"reference_id": "711202600000017",
@@ -51,12 +54,16 @@ async def create_order(caller: CallerDep, session: SessionDep, state: StateDep, 
     return JSONResponse(service.render(order, state.base_url), status_code=201 if created else 200)
 
 
-@api_router.get("/{order_id}", name="paypal_get_order", responses=_ERRORS)
+# The stored purchase unit keeps the caller's member order: get and capture document the order, not re-serialise it.
+@api_router.get("/{order_id}", name="paypal_get_order", response_model=None,
+                responses={200: {"model": Order, "description": "The order"}, **_ERRORS})
 async def get_order(order_id: str, caller: CallerDep, session: SessionDep, state: StateDep) -> dict[str, Any]:
     return service.render(await _order(session, order_id, caller.name), state.base_url)
 
 
-@api_router.post("/{order_id}/capture", name="paypal_capture_order", status_code=201, responses=_ERRORS)
+@api_router.post("/{order_id}/capture", name="paypal_capture_order", status_code=201, response_model=None,
+                 responses={201: {"model": Order, "description": "The completed order with its capture"},
+                            **_ERRORS})
 async def capture_order(order_id: str, caller: CallerDep, session: SessionDep, state: StateDep,
                         request_id: RequestId = None) -> dict[str, Any]:
     """Capture an approved order (once; the same PayPal-Request-Id answers with the same capture)."""

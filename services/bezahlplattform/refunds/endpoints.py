@@ -2,12 +2,13 @@
 defines none): ``POST …/{transactionId}/refunds`` with an amount in euros (omit it for the rest), ``GET`` lists them."""
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from kit.db import SessionDep
+from kit.schemas import Number, Timestamp, WireModel
 from services.bezahlplattform.auth import CallerDep
 from services.bezahlplattform.money import euros_to_cents
 from services.bezahlplattform.refunds import service
@@ -33,8 +34,21 @@ class RefundRequest(BaseModel):
     reason: str | None = Field(None, max_length=250)
 
 
+class RefundOut(WireModel):
+    """A refund (always SUCCEEDED: the emulated acquirers refund at once)."""
+
+    refundId: str
+    transactionId: str
+    amount: Number = Field(description="Euros")
+    currency: Literal["EUR"]
+    reason: str | None
+    status: Literal["SUCCEEDED"]
+    created: Timestamp
+
+
 @router.post("/paymenttransaction/{originatorId}/{endpointId}/{transactionId}/refunds", name="create_refund",
-             status_code=201, responses={**_ERRORS, 409: {"description": "Not paid, or more than was captured"}})
+             status_code=201, response_model=RefundOut,
+             responses={**_ERRORS, 409: {"description": "Not paid, or more than was captured"}})
 async def create_refund(originatorId: OriginatorId, endpointId: EndpointId, transactionId: TransactionId,
                         body: RefundRequest, caller: CallerDep, session: SessionDep,
                         state: StateDep) -> dict[str, Any]:
@@ -46,7 +60,7 @@ async def create_refund(originatorId: OriginatorId, endpointId: EndpointId, tran
 
 
 @router.get("/paymenttransaction/{originatorId}/{endpointId}/{transactionId}/refunds", name="list_refunds",
-            responses=_ERRORS)
+            response_model=list[RefundOut], responses=_ERRORS)
 async def list_refunds(originatorId: OriginatorId, endpointId: EndpointId, transactionId: TransactionId,
                        caller: CallerDep, session: SessionDep, state: StateDep) -> list[dict[str, Any]]:
     payment = await payment_for(session, state, caller, originatorId, endpointId, transactionId)

@@ -14,7 +14,7 @@ from services.bezahlplattform.models import Endpoint, Payment
 from services.bezahlplattform.routing import XBezahldiensteRoute
 from services.bezahlplattform.state import StateDep
 from services.bezahlplattform.transactions import repository, service, transitions
-from services.bezahlplattform.transactions.schemas import PaymentRequest
+from services.bezahlplattform.transactions.schemas import AuditEvent, PaymentRequest, PaymentTransaction
 from services.bezahlplattform.transactions.view import render
 
 router = APIRouter(tags=["XBezahldienste"], route_class=XBezahldiensteRoute)
@@ -24,7 +24,7 @@ EndpointId = Annotated[str, Path(max_length=64, description="The responsible off
 TransactionId = Annotated[str, Path(max_length=44)]
 
 _TRANSACTION: dict[int | str, dict[str, Any]] = {200: {"description": "PaymentTransaction: paymentRequest and "
-                                                            "paymentInformation", "content": {"application/json": {}}}}
+                                                            "paymentInformation"}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "VALIDATION_ERROR, CALCULATION_ERROR or BOOKING_DATA_MISSING"},
     401: {"description": "No or wrong credentials"},
@@ -53,7 +53,7 @@ async def payment_for(session: SessionDep, state: StateDep, caller: Caller, orig
 
 
 @router.post("/paymenttransaction/{originatorId}/{endpointId}", name="create_payment_transaction",
-             responses={**_TRANSACTION, **_ERRORS,
+             response_model=PaymentTransaction, responses={**_TRANSACTION, **_ERRORS,
                         409: {"description": "PAYMENT_EXISTS: the requestId was used before"}})
 async def create_payment_transaction(originatorId: OriginatorId, endpointId: EndpointId, body: PaymentRequest,
                                      caller: CallerDep, session: SessionDep, state: StateDep) -> JSONResponse:
@@ -67,7 +67,7 @@ async def create_payment_transaction(originatorId: OriginatorId, endpointId: End
 
 
 @router.get("/paymenttransaction/{originatorId}/{endpointId}/{transactionId}", name="get_payment_transaction",
-            responses={**_TRANSACTION, **_ERRORS})
+            response_model=PaymentTransaction, responses={**_TRANSACTION, **_ERRORS})
 async def get_payment_transaction(originatorId: OriginatorId, endpointId: EndpointId, transactionId: TransactionId,
                                   caller: CallerDep, session: SessionDep, state: StateDep) -> JSONResponse:
     """The transaction's current status (the standard is pull-based: read it after the user comes back)."""
@@ -77,7 +77,8 @@ async def get_payment_transaction(originatorId: OriginatorId, endpointId: Endpoi
 
 
 @router.post("/paymenttransaction/{originatorId}/{endpointId}/{transactionId}/cancel",
-             name="cancel_payment_transaction", responses={**_ERRORS, 409: {"description": "Not open any more"}})
+             name="cancel_payment_transaction", response_model=PaymentTransaction, response_model_exclude_unset=True,
+             responses={**_ERRORS, 409: {"description": "Not open any more"}})
 async def cancel_payment_transaction(originatorId: OriginatorId, endpointId: EndpointId,
                                      transactionId: TransactionId, caller: CallerDep, session: SessionDep,
                                      state: StateDep) -> dict[str, Any]:
@@ -92,7 +93,7 @@ async def cancel_payment_transaction(originatorId: OriginatorId, endpointId: End
 
 
 @router.get("/paymenttransaction/{originatorId}/{endpointId}/{transactionId}/audit", name="payment_audit_trail",
-            responses=_ERRORS)
+            response_model=list[AuditEvent], responses=_ERRORS)
 async def payment_audit_trail(originatorId: OriginatorId, endpointId: EndpointId, transactionId: TransactionId,
                               caller: CallerDep, session: SessionDep, state: StateDep) -> list[dict[str, Any]]:
     """Every event of this payment, oldest first, from the append-only audit log."""

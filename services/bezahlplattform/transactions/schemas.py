@@ -3,9 +3,11 @@ the OpenAPI document). Amounts arrive as decimal euros and are parsed as ``Decim
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from kit.schemas import Number, Timestamp, WireModel
 
 PAYMENT_METHODS = ("GIROPAY", "PAYDIRECT", "CREDITCARD", "PAYPAL", "OTHER")
 STATUSES = ("INITIAL", "PAYED", "FAILED", "CANCELED")
@@ -97,3 +99,87 @@ class PaymentRequest(BaseModel):
     paymentMethod: Literal[PAYMENT_METHODS] | None = None  # type: ignore[valid-type]
     items: Annotated[list[Item], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
     requestor: Requestor | None = None
+
+
+# --- Answers -------------------------------------------------------------------------------------------------------
+# The ``paymentRequest`` comes back as it was stored: normalised (members left out stay out), amounts as JSON
+# numbers (an integer where the amount is whole: ``Number`` keeps 30 from becoming 30.0), timestamps as text.
+
+
+class AddressOut(WireModel):
+    street: str | None = None
+    houseNumber: str | None = None
+    addressLine: str | None = None
+    postalCode: str | None = None
+    city: str | None = None
+    country: str | None = None
+
+
+class RequestorOut(WireModel):
+    name: str | None = None
+    firstName: str | None = None
+    gender: Literal["M", "F", "D"] | None = None
+    isOrganization: bool | None = None
+    organizationName: str | None = None
+    address: AddressOut | None = None
+
+
+class ItemOut(WireModel):
+    id: str | None = None
+    reference: str | None = None
+    description: str | None = None
+    taxRate: Number | None = None
+    quantity: int | None = None
+    totalNetAmount: Number
+    totalTaxAmount: Number
+    singleNetAmount: Number | None = None
+    singleTaxAmount: Number | None = None
+    bookingData: dict[str, str]
+
+
+class PaymentRequestOut(WireModel):
+    requestId: str
+    requestTimestamp: Timestamp | None = None
+    currency: Literal["EUR"]
+    grosAmount: Number
+    purpose: str
+    description: str | None = None
+    redirectUrl: str
+    paymentMethod: Literal[PAYMENT_METHODS] | None = None  # type: ignore[valid-type]
+    items: list[ItemOut]
+    requestor: RequestorOut | None = None
+
+
+class PaymentInformation(WireModel):
+    transactionUrl: str = Field(description="Where to read the transaction's status")
+    transactionId: str
+    transactionReference: str | None = Field(description="The Kassenzeichen")
+    transactionTimestamp: Timestamp
+    paymentMethod: str | None
+    paymentMethodDetail: str | None
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    statusDetail: str | None
+    transactionRedirectUrl: str | None = Field(
+        None, description="The hosted checkout; only while the payment is INITIAL")
+
+
+class PaymentTransaction(WireModel):
+    """XBezahldienste ``PaymentTransaction``: the request as stored and the payment's current information."""
+
+    paymentRequest: PaymentRequestOut
+    paymentInformation: PaymentInformation
+
+
+class AuditEvent(WireModel):
+    """One event of the append-only audit log of a payment."""
+
+    id: int
+    event: str = Field(description="payment.created, payment.payed, payment.pending, refund..., ...")
+    actor: str
+    fromStatus: str | None
+    toStatus: str | None
+    amountCents: int | None
+    # The facts of the event differ by event (requestId and Kassenzeichen at creation, the adapter's reference at
+    # payment, the refund's id, ...): an object whose members the event names.
+    data: dict[str, Any] = Field(description="Facts of the event; which ones depends on the event")
+    createdAt: Timestamp
