@@ -21,6 +21,7 @@ from kit.db import SessionDep
 from kit.problems import Problem
 from services.postfach.fitconnect.models import FcAccessToken, FcClient
 from services.postfach.fitconnect.problems import SUBMISSION_PROBLEMS, forbidden
+from services.postfach.fitconnect.schemas import AccessToken
 from services.postfach.fitconnect.state import TOKEN_PATH, FitConnectDep
 
 log = logging.getLogger("basisdienste.postfach.fitconnect")
@@ -43,7 +44,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@router.post(f"{TOKEN_PATH}", name="fitconnect_token",
+@router.post(f"{TOKEN_PATH}", name="fitconnect_token", response_model=AccessToken,
              responses={400: {"description": "OAuth error"}, 401: {"description": "invalid_client"}})
 async def token(request: Request, session: SessionDep, fc: FitConnectDep) -> JSONResponse:
     """Client credentials grant; ``client_id`` and ``client_secret`` as form fields."""

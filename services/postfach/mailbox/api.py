@@ -16,7 +16,15 @@ from kit.tokens import require_token
 from kit.zbp import BEKANNTGABE_RULES
 from services.postfach.mailbox import delivery, envelope, reading, repository, trail
 from services.postfach.mailbox.models import Message
-from services.postfach.mailbox.schemas import MessageV6, StatusV6
+from services.postfach.mailbox.schemas import (
+    MessageProof,
+    MessageV6,
+    SentMessage,
+    SentMessageState,
+    StatusList,
+    StatusUpdateOut,
+    StatusV6,
+)
 from services.postfach.mailbox.state import MailboxDep, MailboxState, mailbox_state
 
 router = APIRouter(prefix="/api/v6", tags=["ZBP message API"])
@@ -99,7 +107,8 @@ async def _read_delivery(request: Request, state: MailboxState) -> Delivery:
     return Delivery(verified, fields, files, str(rule))
 
 
-@router.post("/messages", name="zbp_send_message", status_code=201, responses=_PROBLEMS, openapi_extra=_MULTIPART)
+@router.post("/messages", name="zbp_send_message", status_code=201, response_model=SentMessage, responses=_PROBLEMS,
+             openapi_extra=_MULTIPART)
 async def send_message(request: Request, claims: Claims, session: SessionDep, state: MailboxDep) -> JSONResponse:
     """Deliver a message_v6 to a citizen's, company's or authority's mailbox."""
     client_id = _sender(claims)
@@ -116,7 +125,8 @@ async def send_message(request: Request, claims: Claims, session: SessionDep, st
     return JSONResponse(body, status_code=201, headers={"Location": f"{base}/api/v6/messages/{message.id}"})
 
 
-@router.post("/status", name="zbp_send_status", status_code=201, responses=_PROBLEMS, openapi_extra=_MULTIPART)
+@router.post("/status", name="zbp_send_status", status_code=201, response_model=StatusUpdateOut,
+             response_model_exclude_unset=True, responses=_PROBLEMS, openapi_extra=_MULTIPART)
 async def send_status(request: Request, claims: Claims, session: SessionDep, state: MailboxDep) -> dict[str, Any]:
     """Post a status_v6 update for an application, in the same signed envelope (JSON body or multipart)."""
     client_id = _sender(claims)
@@ -137,7 +147,8 @@ async def _own_message(session: AsyncSession, message_id: str, client_id: str) -
     return message
 
 
-@router.get("/messages/{message_id}", name="zbp_get_message", responses={404: {"description": "Unknown message"}})
+@router.get("/messages/{message_id}", name="zbp_get_message", response_model=SentMessageState,
+            response_model_exclude_unset=True, responses={404: {"description": "Unknown message"}})
 async def get_message(message_id: str, claims: Claims, session: SessionDep, state: MailboxDep) -> dict[str, Any]:
     """The delivery state of a message this client sent: provision, notification, retrieval, Bekanntgabe."""
     message = await _own_message(session, message_id, _sender(claims))
@@ -150,7 +161,7 @@ async def get_message(message_id: str, claims: Claims, session: SessionDep, stat
             "bekanntgabe": result.as_json()}
 
 
-@router.get("/messages/{message_id}/proof", name="zbp_message_proof",
+@router.get("/messages/{message_id}/proof", name="zbp_message_proof", response_model=MessageProof,
             responses={404: {"description": "Unknown message"}})
 async def message_proof(message_id: str, claims: Claims, session: SessionDep, state: MailboxDep) -> dict[str, Any]:
     """The message's hash-chained event trail, as proof of when it was made available and retrieved."""
@@ -159,7 +170,8 @@ async def message_proof(message_id: str, claims: Claims, session: SessionDep, st
     return trail.export(message, await trail.events_of(session, message.id))
 
 
-@router.get("/status/{application_id}", name="zbp_list_status")
+@router.get("/status/{application_id}", name="zbp_list_status", response_model=StatusList,
+            response_model_exclude_unset=True)
 async def list_status(application_id: str, claims: Claims, session: SessionDep) -> dict[str, Any]:
     """The status updates of one application: the sender sees its own; a person those of applications that one of
     their messages names."""

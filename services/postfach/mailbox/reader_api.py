@@ -9,9 +9,10 @@ from fastapi.responses import Response
 
 from kit.db import SessionDep
 from kit.problems import Problem
+from kit.schemas import binary_body
 from kit.tokens import require_token
 from services.postfach.mailbox import reading, repository
-from services.postfach.mailbox.schemas import ReplyIn
+from services.postfach.mailbox.schemas import MailboxMessage, MessagePage, OwnMailbox, ReadMark, ReplyIn, ReplySent
 from services.postfach.mailbox.state import MailboxDep, mailbox_state
 
 router = APIRouter(prefix="/api/v6", tags=["Mailbox (reading)"])
@@ -31,7 +32,7 @@ def _reader(claims: dict[str, Any]) -> reading.Reader:
     return reading.reader_from_claims(claims)
 
 
-@router.get("/mailbox", name="mailbox_own")
+@router.get("/mailbox", name="mailbox_own", response_model=OwnMailbox)
 async def own_mailbox(claims: Claims, session: SessionDep) -> dict[str, Any]:
     """The caller's own mailbox (a person's, by the token's postkorb handle)."""
     reader = _reader(claims)
@@ -45,7 +46,8 @@ async def own_mailbox(claims: Claims, session: SessionDep) -> dict[str, Any]:
             "messageCount": await repository.count_messages(session, reader.handle)}
 
 
-@router.get("/mailboxes/{mailbox_uuid}/messages", name="mailbox_list_messages", responses=_NOT_FOUND)
+@router.get("/mailboxes/{mailbox_uuid}/messages", name="mailbox_list_messages", response_model=MessagePage,
+            response_model_exclude_unset=True, responses=_NOT_FOUND)
 async def list_messages(mailbox_uuid: str, claims: Claims, session: SessionDep, state: MailboxDep,
                         limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict[str, Any]:
     """The messages of a mailbox, newest first; a message above the session's level shows its title only."""
@@ -63,7 +65,8 @@ async def list_messages(mailbox_uuid: str, claims: Claims, session: SessionDep, 
             "totalCount": await repository.count_messages(session, mailbox_uuid.lower()), "messages": items}
 
 
-@router.get("/mailboxes/{mailbox_uuid}/messages/{message_id}", name="mailbox_read_message", responses=_LOCKED)
+@router.get("/mailboxes/{mailbox_uuid}/messages/{message_id}", name="mailbox_read_message",
+            response_model=MailboxMessage, response_model_exclude_unset=True, responses=_LOCKED)
 async def read_message(mailbox_uuid: str, message_id: str, claims: Claims, session: SessionDep,
                        state: MailboxDep) -> dict[str, Any]:
     """The whole message; the first read is its retrieval (recorded, and confirmed to the sender if asked)."""
@@ -78,7 +81,9 @@ async def read_message(mailbox_uuid: str, message_id: str, claims: Claims, sessi
 
 
 @router.get("/mailboxes/{mailbox_uuid}/messages/{message_id}/attachments/{attachment_id}",
-            name="mailbox_download_attachment", responses=_LOCKED)
+            name="mailbox_download_attachment", response_class=Response,
+            responses={200: binary_body("application/octet-stream", "The attachment's bytes, under the media type "
+                                        "it was delivered with"), **_LOCKED})
 async def download_attachment(mailbox_uuid: str, message_id: str, attachment_id: str, claims: Claims,
                               session: SessionDep, state: MailboxDep) -> Response:
     """One attachment's bytes (a retrieval too)."""
@@ -96,7 +101,8 @@ async def download_attachment(mailbox_uuid: str, message_id: str, attachment_id:
     return Response(data, media_type=attachment.media_type, headers=reading.download_headers(attachment))
 
 
-@router.post("/mailboxes/{mailbox_uuid}/messages/{message_id}/read", name="mailbox_mark_read", responses=_LOCKED)
+@router.post("/mailboxes/{mailbox_uuid}/messages/{message_id}/read", name="mailbox_mark_read", response_model=ReadMark,
+             responses=_LOCKED)
 async def mark_read(mailbox_uuid: str, message_id: str, claims: Claims, session: SessionDep,
                     state: MailboxDep) -> dict[str, Any]:
     """Mark the message as read (the inbox's own state; retrieval is recorded when the content is opened)."""
@@ -109,6 +115,7 @@ async def mark_read(mailbox_uuid: str, message_id: str, claims: Claims, session:
 
 
 @router.post("/mailboxes/{mailbox_uuid}/messages/{message_id}/reply", name="mailbox_reply", status_code=201,
+             response_model=ReplySent,
              responses={**_LOCKED, 409: {"description": "`reply-not-possible`: the message has no replyAddress"}})
 async def reply(mailbox_uuid: str, message_id: str, body: ReplyIn, claims: Claims, session: SessionDep,
                 state: MailboxDep) -> dict[str, Any]:

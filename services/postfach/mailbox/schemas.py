@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from kit.schemas import Date, Timestamp, WireModel
+
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _MAIL = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 _SHA512_HEX = r"^[0-9a-f]{128}$"
@@ -119,3 +121,140 @@ class MailboxIn(BaseModel):
     ars: str = Field(pattern=r"^\d{12}$")
     name: str = Field(min_length=1, max_length=255)
     readers: list[str] = Field(default_factory=list, max_length=50)
+
+
+# --- Answers (as the API writes them; ``stork_qaa_level`` is ZBP's own spelling) ------------------------------------
+
+
+class BekanntgabeOut(WireModel):
+    """When the message counts as delivered: ``date`` once known; ``retrievalDeadline`` under § 41 Abs. 2a VwVfG."""
+
+    rule: Literal["ozg9", "vwvfg41_2a", "none"]
+    status: Literal["pending", "bekanntgegeben", "not_delivered"]
+    date: Date | None
+    retrievalDeadline: Timestamp | None = None
+
+
+class SentMessage(WireModel):
+    """A delivered message_v6: its id, the mailbox, when it was made available, and its Bekanntgabe."""
+
+    messageId: str
+    mailboxUuid: str
+    providedAt: Timestamp
+    bekanntgabe: BekanntgabeOut
+
+
+class SentMessageState(WireModel):
+    """The delivery state of a message, for its sender."""
+
+    messageId: str
+    mailboxUuid: str
+    title: str | None
+    providedAt: Timestamp
+    notifiedAt: Timestamp | None
+    retrievedAt: Timestamp | None
+    bekanntgabe: BekanntgabeOut
+
+
+class ProofEvent(WireModel):
+    seq: int
+    kind: str = Field(description="provided, notified, retrieved, confirmation_sent, bekanntgabe_reached, "
+                                  "bekanntgabe_expired, replied")
+    at: Timestamp
+    # The facts differ by kind (who sent it, where the confirmation went, the reply's channel ...); they are part
+    # of the hashed link and answered exactly as recorded.
+    data: dict[str, Any] = Field(description="Facts of the event, by kind; covered by the hash")
+    prevHash: str
+    hash: str
+
+
+class MessageProof(WireModel):
+    """The message's hash-chained trail: each ``hash`` is ``algorithm`` over the previous hash and the event."""
+
+    messageId: str
+    mailboxUuid: str
+    algorithm: str
+    genesis: str = Field(description="The prevHash of the first event")
+    head: str = Field(description="The hash of the last event")
+    events: list[ProofEvent]
+
+
+class StatusUpdateOut(WireModel):
+    """A status_v6 update as received: its fields as sent (members left out stay out), and who sent it when."""
+
+    statusId: str
+    applicationId: str
+    status: Literal["INITIATED", "SUBMITTED", "RECEIVED", "PROCESSING", "ACTION_REQUIRED", "COMPLETED"]
+    publicServiceName: GermanText
+    senderName: str
+    createdDate: str
+    statusDetails: GermanText | None = None
+    additionalInformation: GermanText | None = None
+    reference: str | None = None
+    receivedAt: Timestamp
+    sender: str = Field(description="The sending client")
+
+
+class StatusList(WireModel):
+    applicationId: str
+    statusUpdates: list[StatusUpdateOut]
+
+
+class OwnMailbox(WireModel):
+    mailboxUuid: str
+    sessionLevel: int = Field(description="The STORK level of the login")
+    displayName: str | None
+    messageCount: int
+
+
+class AttachmentOut(WireModel):
+    attachmentId: str
+    filename: str
+    mediaType: str
+    contentLength: int
+    sha512sum: str
+
+
+class MailboxMessage(WireModel):
+    """A message in a mailbox. Locked (above the session's level): title and state only, the other members are
+    left out. ``attachments`` in lists and reads, ``content`` only when the message is read."""
+
+    messageId: str
+    mailboxUuid: str
+    title: str | None
+    stork_qaa_level: int
+    locked: bool
+    providedAt: Timestamp | None
+    readAt: Timestamp | None
+    retrievedAt: Timestamp | None
+    bekanntgabe: BekanntgabeOut
+    sender: str | None = None
+    service: str | None = None
+    applicationId: str | None = None
+    reference: str | None = None
+    senderUrl: str | None = None
+    replyPossible: bool | None = None
+    direction: Literal["inbound", "reply"] | None = None
+    inReplyTo: str | None = None
+    attachments: list[AttachmentOut] | None = None
+    content: str | None = None
+
+
+class MessagePage(WireModel):
+    mailboxUuid: str
+    offset: int
+    limit: int
+    totalCount: int
+    messages: list[MailboxMessage]
+
+
+class ReadMark(WireModel):
+    messageId: str
+    readAt: Timestamp | None
+
+
+class ReplySent(WireModel):
+    replyId: str
+    channel: Literal["mailbox", "email", "https"]
+    to: str
+    sentAt: Timestamp

@@ -13,6 +13,7 @@ from kit.db import SessionDep
 from services.postfach.fitconnect.destinations.service import describe, get_destination, public_keys
 from services.postfach.fitconnect.oauth import Principal, PrincipalDep, current_principal
 from services.postfach.fitconnect.problems import fc_problem
+from services.postfach.fitconnect.schemas import DestinationV1, DestinationV2, KeySet, PublicKey
 from services.postfach.fitconnect.state import DESTINATION_API, SUBMISSION_API, FitConnectDep
 from services.postfach.fitconnect.submissions.schemas import parse
 
@@ -44,6 +45,7 @@ def _check_callback_url(url: str) -> None:
 def router_for(base: str, version: str) -> APIRouter:
     router = APIRouter(prefix=f"{base}/{version}", tags=[f"FIT-Connect Submission API {version}"])
     tag = f"{'dest' if base == DESTINATION_API else 'sub'}_{version}"
+    destination_model = DestinationV2 if version == "v2" else DestinationV1
 
     async def _note_anonymous(request: Request, session: SessionDep, fc: FitConnectDep) -> Principal | None:
         if "authorization" in request.headers:
@@ -53,7 +55,8 @@ def router_for(base: str, version: str) -> APIRouter:
         log.warning("FIT-Connect client quirk: %s fetched without Authorization (tolerated)", request.url.path)
         return None
 
-    @router.get("/destinations/{destination_id}", name=f"fitconnect_{tag}_get_destination")
+    @router.get("/destinations/{destination_id}", name=f"fitconnect_{tag}_get_destination",
+                response_model=destination_model, response_model_exclude_unset=True)
     async def get(destination_id: str, request: Request, session: SessionDep, fc: FitConnectDep) -> dict[str, Any]:
         principal = await _note_anonymous(request, session, fc)
         destination = await get_destination(session, destination_id)
@@ -61,13 +64,14 @@ def router_for(base: str, version: str) -> APIRouter:
         mine = principal is not None and destination_id in principal.destinations
         return await describe(session, fc, destination, version, for_subscriber=mine)
 
-    @router.get("/destinations/{destination_id}/keys", name=f"fitconnect_{tag}_destination_jwks")
+    @router.get("/destinations/{destination_id}/keys", name=f"fitconnect_{tag}_destination_jwks", response_model=KeySet)
     async def jwks(destination_id: str, request: Request, session: SessionDep, fc: FitConnectDep) -> dict[str, Any]:
         await _note_anonymous(request, session, fc)
         await get_destination(session, destination_id)
         return {"keys": await public_keys(session, fc, destination_id)}
 
-    @router.get("/destinations/{destination_id}/keys/{kid}", name=f"fitconnect_{tag}_destination_key")
+    @router.get("/destinations/{destination_id}/keys/{kid}", name=f"fitconnect_{tag}_destination_key",
+                response_model=PublicKey)
     async def key(destination_id: str, kid: str, request: Request, session: SessionDep,
                   fc: FitConnectDep) -> dict[str, Any]:
         await _note_anonymous(request, session, fc)
@@ -77,7 +81,8 @@ def router_for(base: str, version: str) -> APIRouter:
                 return jwk
         raise fc_problem(404, "key-not-found", f"The destination has no key {kid}.")
 
-    @router.patch("/destinations/{destination_id}", name=f"fitconnect_{tag}_patch_destination")
+    @router.patch("/destinations/{destination_id}", name=f"fitconnect_{tag}_patch_destination",
+                  response_model=destination_model, response_model_exclude_unset=True)
     async def patch(destination_id: str, request: Request, principal: PrincipalDep, session: SessionDep,
                     fc: FitConnectDep) -> dict[str, Any]:
         """The destination's subscriber sets its status or its callback (the secret is write-only)."""

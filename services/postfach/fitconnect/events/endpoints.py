@@ -13,13 +13,14 @@ from services.postfach.fitconnect.keys import SERVICE, SIG
 from services.postfach.fitconnect.models import FcEvent, FcSubmission
 from services.postfach.fitconnect.oauth import Principal, PrincipalDep
 from services.postfach.fitconnect.problems import fc_problem, not_found
+from services.postfach.fitconnect.schemas import EventLog, KeySet
 from services.postfach.fitconnect.state import SUBMISSION_API, FitConnectDep
 from services.postfach.fitconnect.submissions.service import finish
 
 jwks_router = APIRouter(tags=["FIT-Connect Submission API"])
 
 
-@jwks_router.get(f"{SUBMISSION_API}/.well-known/jwks.json", name="fitconnect_jwks")
+@jwks_router.get(f"{SUBMISSION_API}/.well-known/jwks.json", name="fitconnect_jwks", response_model=KeySet)
 async def jwks(session: SessionDep, fc: FitConnectDep, response: Response) -> dict[str, Any]:
     key = await fc.keys.get(SERVICE, SIG, session)
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -47,7 +48,7 @@ def router_for(version: str) -> APIRouter:
             raise fc_problem(404, "case-not-found", f"The case {case_id} does not exist.")
         return submission
 
-    @router.get("/cases/{case_id}/events", name=f"fitconnect_{version}_case_events")
+    @router.get("/cases/{case_id}/events", name=f"fitconnect_{version}_case_events", response_model=EventLog)
     async def case_events(case_id: str, principal: PrincipalDep, session: SessionDep, fc: FitConnectDep,
                           offset: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=500)) -> dict[str, Any]:
         """The case's SETs in the order they were issued (compact JWS each)."""
@@ -56,7 +57,8 @@ def router_for(version: str) -> APIRouter:
         await timers.sweep(session, fc)
         return await _log(session, case_id, offset, limit)
 
-    @router.get("/submissions/{submission_id}/events", name=f"fitconnect_{version}_submission_events")
+    @router.get("/submissions/{submission_id}/events", name=f"fitconnect_{version}_submission_events",
+                response_model=EventLog)
     async def submission_events(submission_id: str, principal: PrincipalDep, session: SessionDep,
                                 fc: FitConnectDep, offset: int = Query(0, ge=0),
                                 limit: int = Query(500, ge=1, le=500)) -> dict[str, Any]:

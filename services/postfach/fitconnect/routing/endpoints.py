@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from kit.db import SessionDep
 from services.postfach.fitconnect.problems import fc_problem
 from services.postfach.fitconnect.routing import service
+from services.postfach.fitconnect.schemas import AreaPage, RoutePage, RoutingInfo
 from services.postfach.fitconnect.state import ROUTING_API, FitConnectDep
 
 
@@ -24,7 +25,7 @@ router = APIRouter(prefix=f"{ROUTING_API}/v1", tags=["FIT-Connect Routing API"],
                    dependencies=[Depends(rate_limited)])
 
 
-@router.get("/routes", name="fitconnect_routes")
+@router.get("/routes", name="fitconnect_routes", response_model=RoutePage)
 async def routes(session: SessionDep, fc: FitConnectDep, leikaKey: str = Query(min_length=1, max_length=100),
                  ars: str | None = Query(None, pattern=r"^\d{12}$"), ags: str | None = Query(None, pattern=r"^\d{8}$"),
                  areaId: str | None = Query(None, max_length=20), offset: int = Query(0, ge=0),
@@ -36,7 +37,7 @@ async def routes(session: SessionDep, fc: FitConnectDep, leikaKey: str = Query(m
     return {"count": len(page), "offset": offset, "totalCount": len(found), "routes": page}
 
 
-@router.get("/areas", name="fitconnect_areas")
+@router.get("/areas", name="fitconnect_areas", response_model=AreaPage)
 async def areas(areaSearchexpression: list[str] = Query(default_factory=list), offset: int = Query(0, ge=0),
                 limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
     found = service.areas(areaSearchexpression)
@@ -44,7 +45,7 @@ async def areas(areaSearchexpression: list[str] = Query(default_factory=list), o
     return {"count": len(page), "offset": offset, "totalCount": len(found), "areas": page}
 
 
-@router.get("/info", name="fitconnect_routing_info")
+@router.get("/info", name="fitconnect_routing_info", response_model=RoutingInfo)
 async def info(fc: FitConnectDep) -> dict[str, Any]:
     return {"name": "FIT-Connect Routing API (Basisdienste-Emulator)", "version": "1",
             "submissionApiUrl": fc.submission_api_url,

@@ -7,7 +7,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from kit.db import SessionDep
+from kit.schemas import text_body
 from services.postfach.fitconnect.oauth import PrincipalDep
+from services.postfach.fitconnect.schemas import Submission, SubmissionPage, SubmissionRef
 from services.postfach.fitconnect.state import SUBMISSION_API, FitConnectDep
 from services.postfach.fitconnect.submissions import service
 from services.postfach.fitconnect.submissions.schemas import CreateSubmission, SubmitSubmission, parse
@@ -18,7 +20,8 @@ BODY_TOO_LARGE = 64 * 1024 * 1024
 def router_for(version: str) -> APIRouter:
     router = APIRouter(prefix=f"{SUBMISSION_API}/{version}", tags=[f"FIT-Connect Submission API {version}"])
 
-    @router.post("/submissions", name=f"fitconnect_{version}_create_submission", status_code=201)
+    @router.post("/submissions", name=f"fitconnect_{version}_create_submission", status_code=201,
+                 response_model=SubmissionRef)
     async def create(request: Request, principal: PrincipalDep, session: SessionDep,
                      fc: FitConnectDep) -> JSONResponse:
         """Announce a submission: destination, service, the ids of the attachments to come."""
@@ -36,7 +39,8 @@ def router_for(version: str) -> APIRouter:
                                         request.headers.get("content-type", ""), await request.body())
         return Response(status_code=204)
 
-    @router.put("/submissions/{submission_id}", name=f"fitconnect_{version}_submit_submission")
+    @router.put("/submissions/{submission_id}", name=f"fitconnect_{version}_submit_submission",
+                response_model=SubmissionRef)
     async def submit(submission_id: str, request: Request, principal: PrincipalDep, session: SessionDep,
                      fc: FitConnectDep) -> dict[str, Any]:
         """Submit: the encrypted metadata (and data); every announced attachment must be uploaded."""
@@ -45,21 +49,22 @@ def router_for(version: str) -> APIRouter:
         return {"destinationId": submission.destination_id, "submissionId": submission.submission_id,
                 "caseId": submission.case_id}
 
-    @router.get("/submissions", name=f"fitconnect_{version}_list_submissions")
+    @router.get("/submissions", name=f"fitconnect_{version}_list_submissions", response_model=SubmissionPage)
     async def list_submissions(principal: PrincipalDep, session: SessionDep, fc: FitConnectDep,
                                destinationId: str | None = None, offset: int = Query(0, ge=0),
                                limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
         """Submissions waiting for the subscriber (submitted or forwarded)."""
         return await service.list_available(session, fc, principal, destinationId, offset, limit)
 
-    @router.get("/submissions/{submission_id}", name=f"fitconnect_{version}_get_submission")
+    @router.get("/submissions/{submission_id}", name=f"fitconnect_{version}_get_submission",
+                response_model=Submission, response_model_exclude_unset=True)
     async def get(submission_id: str, principal: PrincipalDep, session: SessionDep,
                   fc: FitConnectDep) -> dict[str, Any]:
         return await service.fetch(session, fc, principal, submission_id)
 
     @router.get("/submissions/{submission_id}/attachments/{attachment_id}",
-                name=f"fitconnect_{version}_get_attachment",
-                responses={200: {"content": {"application/jose": {}}}})
+                name=f"fitconnect_{version}_get_attachment", response_class=Response,
+                responses={200: text_body("application/jose", "The attachment as JWE (compact serialization)")})
     async def attachment(submission_id: str, attachment_id: str, principal: PrincipalDep,
                          session: SessionDep) -> Response:
         content = await service.fetch_attachment(session, principal, submission_id, attachment_id)
