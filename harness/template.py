@@ -51,6 +51,8 @@ class Template:
             state_file = self.root / _TEMPLATE_FILE
             if not state_file.exists():
                 storage = Storage(self.data_dir, self._new_database("bd_tmpl") if self.server_url else None)
+                # On PostgreSQL a suite may write no file at all: the directory is copied all the same.
+                self.data_dir.mkdir(parents=True, exist_ok=True)
                 build(storage)
                 state_file.write_text(json.dumps({"database_url": storage.database_url or ""}))
             self._state = json.loads(state_file.read_text())

@@ -190,9 +190,6 @@ async def test_a_restart_on_the_same_data_registers_the_folder_again(gateway_set
         assert identity["display_name"] == "Jana S."
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services/postfach/fitconnect/controls.py create_destination: `any(await ... for p in ...)` is an async "
-    "generator (TypeError) when the destination's keys exist already, i.e. at every registration after the first"))
 async def test_a_destination_keeps_its_id_and_keys_across_resets(gateway_settings: Callable[..., Any],
                                                                  folder: Path) -> None:
     (folder / "destinations.yaml").write_text(DESTINATIONS)

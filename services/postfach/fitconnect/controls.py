@@ -54,7 +54,7 @@ async def create_destination(body: DestinationIn, session: SessionDep, fc: FitCo
     # Keys outlive a reset (fc_keys is kept): a destination registered again under its id keeps them, and a reset
     # does not cost a new RSA generation.
     stored = {r.purpose for r in (await session.scalars(select(FcKey).where(FcKey.owner == destination_id))).all()}
-    if not {ENC, SIG} <= stored or any(await fc.keys.get(destination_id, p, session) is None for p in (ENC, SIG)):
+    if not {ENC, SIG} <= stored or any([await fc.keys.get(destination_id, p, session) is None for p in (ENC, SIG)]):
         session.add_all(await fc.keys.generate(destination_id, (ENC, SIG), bits, now))
     contact = {**seed.contact_information(body.name, "zustellpunkt"),
                "technicalContactEmail": body.technical_contact_email}
