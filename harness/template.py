@@ -50,7 +50,7 @@ class Template:
         with _locked(self.root / "template.lock"):
             state_file = self.root / _TEMPLATE_FILE
             if not state_file.exists():
-                storage = Storage(self.data_dir, self._new_database("bd_tmpl") if self.server_url else None)
+                storage = Storage(self.data_dir, self.new_database("bd_tmpl") if self.server_url else None)
                 # On PostgreSQL a suite may write no file at all: the directory is copied all the same.
                 self.data_dir.mkdir(parents=True, exist_ok=True)
                 build(storage)
@@ -66,7 +66,7 @@ class Template:
         template_db = self._state["database_url"]
         if not template_db:
             return Storage(data_dir)
-        return Storage(data_dir, self._new_database("bd", template=make_url(template_db).database))
+        return Storage(data_dir, self.new_database("bd", template=make_url(template_db).database))
 
     def drop_database(self, storage: Storage) -> None:
         if storage.database_url:
@@ -81,7 +81,8 @@ class Template:
             if url:
                 self.drop_database(Storage(self.data_dir, url))
 
-    def _new_database(self, prefix: str, *, template: str | None = None) -> str:
+    def new_database(self, prefix: str, *, template: str | None = None) -> str:
+        """A new database on the server (a copy of ``template`` if given); answers its URL."""
         assert self.server_url is not None
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         clause = f' TEMPLATE "{template}"' if template else ""

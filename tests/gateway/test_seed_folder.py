@@ -23,9 +23,9 @@ from tests.conftest import client_for
 from tests.nutzerkonto.saml_sp import KeyPair, make_keypair
 
 KOBLENZ = "071110000000"
-BAD_KREUZNACH = "071330000000"  # Landkreis Bad Kreuznach (Land 07, Regierungsbezirk 1, Kreis 33)
-# Check numbers computed by the rule of reference/rechnungseingang.md (ISO/IEC 7064 MOD 97-10).
-KREUZNACH_LEITWEG_ID = "071330000000-0001-91"
+# The valid real Leitweg-ID reference/rechnungseingang.md gives as its example, and its ARS (not seeded).
+TEAM_ARS = "073355011000"
+TEAM_LEITWEG_ID = "073355011000-001-59"
 TESTSUITE_LEITWEG_ID = "04011000-12345-03"
 WRONG_CHECK_DIGIT = "04011000-12345-34"  # one of the three IDs of the KoSIT testsuite that fail the check
 SP_ENTITY_ID = "https://team-portal.example/sp"
@@ -43,8 +43,8 @@ IDENTITIES = """\
           givenName: Jana
           surname: Seedfolder
           birthdate: 1990-04-01
-          postalCode: "55543"
-          localityName: Bad Kreuznach
+          postalCode: "56068"
+          localityName: Koblenz
     clients:
       - client_id: team-portal
         client_name: Team-Portal
@@ -65,12 +65,12 @@ def originators() -> dict[str, Any]:
 
 
 def invoicing(authority_ids: list[str], routed: str = TESTSUITE_LEITWEG_ID) -> dict[str, Any]:
-    return {"authorities": [{"ars": BAD_KREUZNACH, "name": "Kreisverwaltung Bad Kreuznach",
+    return {"authorities": [{"ars": TEAM_ARS, "name": "Team-Behörde",
                              "leitweg_ids": authority_ids}],
             "leitweg_ids": [{"leitweg_id": routed, "ars": KOBLENZ, "description": "KoSIT-Testsuite"}]}
 
 
-DESTINATIONS = "fitconnect_destinations:\n  - {name: Team-Fachverfahren, ars: '071330000000', key_bits: 2048}\n"
+DESTINATIONS = "fitconnect_destinations:\n  - {name: Team-Fachverfahren, ars: '073355011000', key_bits: 2048}\n"
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def folder(tmp_path: Path, sp_keys: KeyPair) -> Path:
     (path / "identities.yaml").write_text(textwrap.dedent(IDENTITIES), encoding="utf-8")
     (path / "team-portal-sp.xml").write_text(sp_metadata(sp_keys), encoding="utf-8")
     (path / "payments.json").write_text(json.dumps(originators(), ensure_ascii=False), encoding="utf-8")
-    (path / "invoicing.yml").write_text(json.dumps(invoicing([KREUZNACH_LEITWEG_ID])), encoding="utf-8")
+    (path / "invoicing.yml").write_text(json.dumps(invoicing([TEAM_LEITWEG_ID])), encoding="utf-8")
     (path / "README.txt").write_text("not a data file: ignored", encoding="utf-8")
     return path
 
@@ -140,7 +140,7 @@ def assert_folder_registered(state: dict[str, Any]) -> None:
     assert "team-portal" in state["clients"]
     assert SP_ENTITY_ID in state["sps"]
     assert "teamgebuehr" in state["originators"]
-    assert {KREUZNACH_LEITWEG_ID, TESTSUITE_LEITWEG_ID} <= state["leitweg_ids"]
+    assert {TEAM_LEITWEG_ID, TESTSUITE_LEITWEG_ID} <= state["leitweg_ids"]
 
 
 # -- a valid folder --------------------------------------------------------------------------------------------
