@@ -135,8 +135,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 @contextlib.contextmanager
 def _listening_socket(port: int) -> Iterator[socket.socket]:
     """Bound before the suite is built, so the port is known for its public URLs and nobody else can take it."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named and TCP_NODELAY set (accepted connections inherit it): without them asyncio leaves Nagle
+    # on, and every answer on a reused connection waits ~40 ms for the client's delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((HOST, port))
         sock.listen(2048)

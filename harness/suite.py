@@ -115,7 +115,10 @@ class EmbeddedSuite(Suite):
         import uvicorn
 
         self.storage = storage
-        self._socket = socket.socket()
+        # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and without it every
+        # answer on a reused connection waits ~40 ms for a delayed ACK (Nagle); set here too for uvloop.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
         super().__init__(url)
