@@ -83,9 +83,13 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     target = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path("
                                   "'purelib'))"], check=True, capture_output=True, text=True).stdout.strip())
     (target / "basisdienste-dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    # Built from a copy of the sources: setuptools' build/ in the checkout could carry files deleted since.
+    source = base / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info",
+                                                                "__pycache__", ".basisdienste", "*_cache"))
     wheels = base / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels),
-                    str(ROOT)], check=True, timeout=300, cwd=base)
+                    str(source)], check=True, timeout=300, cwd=base)
     [wheel] = wheels.glob("basisdienste-*.whl")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--no-deps",
                     "-q", str(wheel)], check=True, timeout=300, cwd=base)

@@ -13,13 +13,16 @@ AUTHORITIES: tuple[tuple[str, str, str], ...] = (
     ("071370000000", "Landkreis Mayen-Koblenz", "mayen-koblenz"),
 )
 
-# LeiKa keys of the services every seeded destination accepts (test data), with a JSON submission schema each.
+# LeiKa keys of the services every seeded destination accepts, with a JSON submission schema each. The keys are the
+# verified ones of reference/bus.md (verwaltung.bund.de Leistungsverzeichnis): Gewerbe anmelden, Wohnsitz Anmeldung,
+# Hundesteuer Anmeldung. The schema URIs follow FIM's pattern (reference/antragsplattform.md) but are not verified
+# schema ids: test data until the Antragsplattform brings real ones.
 PUBLIC_SERVICES: tuple[tuple[str, str, str], ...] = (
     ("urn:de:fim:leika:leistung:99050012104000", "Gewerbeanmeldung",
      "https://schema.fitko.de/fim/s00000096_1.0.schema.json"),
-    ("urn:de:fim:leika:leistung:99115001001000", "Anmeldung einer Wohnung",
+    ("urn:de:fim:leika:leistung:99115005104000", "Anmeldung einer Wohnung",
      "https://schema.fitko.de/fim/s00000121_1.0.schema.json"),
-    ("urn:de:fim:leika:leistung:99108008000000", "Hundesteuer Anmeldung",
+    ("urn:de:fim:leika:leistung:99102013104000", "Hundesteuer Anmeldung",
      "https://schema.fitko.de/fim/s00000213_1.0.schema.json"),
 )
 
