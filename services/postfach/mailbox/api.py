@@ -167,7 +167,7 @@ async def message_proof(message_id: str, claims: Claims, session: SessionDep, st
     """The message's hash-chained event trail, as proof of when it was made available and retrieved."""
     message = await _own_message(session, message_id, _sender(claims))
     await reading.settle(session, state, message)
-    return trail.export(message, await trail.events_of(session, message.id))
+    return trail.export(message, await trail.events_of(session, message))
 
 
 @router.get("/status/{application_id}", name="zbp_list_status", response_model=StatusList,

@@ -112,7 +112,7 @@ async def export_proof(message_id: str, session: SessionDep, state: MailboxDep) 
     """The hash-chained trail of any message, with the verification result."""
     message = await _message(session, message_id)
     await reading.settle(session, state, message)
-    proof = trail.export(message, await trail.events_of(session, message.id))
+    proof = trail.export(message, await trail.events_of(session, message))
     valid, broken_at = trail.verify(proof)
     return {**proof, "verification": {"valid": valid, "brokenAtSeq": broken_at}}
 

@@ -71,8 +71,12 @@ async def append(session: AsyncSession, message: Message, kind: str, at: dt.date
     return event
 
 
-async def events_of(session: AsyncSession, message_id: str) -> list[MessageEvent]:
-    return list((await session.scalars(select(MessageEvent).where(MessageEvent.message_id == message_id)
+async def events_of(session: AsyncSession, message: Message) -> list[MessageEvent]:
+    """The chain up to the head ``message`` holds. An append committed by another transaction after ``message`` was
+    read (the outbox confirming a retrieval) is left for the next read: on PostgreSQL's READ COMMITTED the events
+    query sees it, and the proof would end beyond its head and fail its own verification."""
+    return list((await session.scalars(select(MessageEvent).where(MessageEvent.message_id == message.id,
+                                                                  MessageEvent.seq <= message.trail_seq)
                                        .order_by(MessageEvent.seq))).all())
 
 

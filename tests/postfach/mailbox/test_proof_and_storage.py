@@ -14,7 +14,7 @@ from sqlalchemy import text, update
 
 from gateway.app import Gateway
 from services.postfach.mailbox import trail
-from services.postfach.mailbox.models import MessageEvent
+from services.postfach.mailbox.models import Message, MessageEvent
 from tests.browser import free_port
 from tests.postfach.mailbox.tools import ERIKA, bearer, citizen_token, deliver, delivered, service_token
 
@@ -181,3 +181,24 @@ async def test_the_at_rest_key_survives_a_reset(suite: Gateway, client: httpx.As
     assert len(before) == 32
     assert (await client.post("/_emulator/reset")).status_code == 200
     assert await key() == before
+
+
+async def test_a_proof_read_while_another_transaction_appends_stays_valid(suite: Gateway) -> None:
+    """The proof ends at the head the message row held when it was read: an event another transaction commits
+    after that (the outbox confirming a retrieval) is not exported beyond it (PostgreSQL's READ COMMITTED shows the
+    events query rows committed after the message was read; here the message is read, then the event committed)."""
+    sent = await delivered(suite)
+    runtime = suite.upstreams["postfach"].app.state.runtime  # type: ignore[attr-defined]
+    async with runtime.db.sessionmaker() as reader:
+        message = await reader.get(Message, sent["messageId"])
+        assert message is not None
+        reader.expunge(message)  # the row as this reader saw it
+    async with runtime.db.sessionmaker() as writer:
+        same = await writer.get(Message, sent["messageId"])
+        assert same is not None
+        await trail.append(writer, same, trail.REPLIED, runtime.clock.now(), {"by": "test"})
+        await writer.commit()
+    async with runtime.db.sessionmaker() as reader:
+        proof = trail.export(message, await trail.events_of(reader, message))
+    assert trail.verify(proof) == (True, None)
+    assert [e["kind"] for e in proof["events"]][-1] != trail.REPLIED
