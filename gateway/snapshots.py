@@ -64,6 +64,7 @@ async def take(peers: Peers, services: list[str], clock: Clock) -> dict[str, Any
             raise Problem(502, f"{name} could not take its snapshot: {_detail(answer)}", type_="upstream-failed",
                           title="Bad Gateway", service=name)
         docs[name] = answer.json()
+    # When the file was made (transport time, wall clock); the business clock travels separately in "clock".
     taken = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
     return {"format": FORMAT, "version": VERSION, "created_at": taken, "clock": clock.state(), "services": docs}
 

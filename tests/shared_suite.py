@@ -18,13 +18,11 @@ from harness.template import Template
 
 TEST_DATABASE_URL = os.environ.get("BASISDIENSTE_TEST_DATABASE_URL")
 
-# What every suite a test starts is configured with, unless the test says otherwise: the plugin's test profile.
-TEST_ENVIRONMENT = TEST_PROFILE
 
 
 def suite_variables(**overrides: str) -> dict[str, str]:
     """The BASISDIENSTE_* variables a test suite runs with: the test defaults, then ``overrides``."""
-    return {**TEST_ENVIRONMENT, **overrides}
+    return {**TEST_PROFILE, **overrides}
 
 
 @contextlib.contextmanager

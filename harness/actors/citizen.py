@@ -23,6 +23,7 @@ import jwt
 from lxml import etree
 
 from harness.actors.browser import Browser, Page, PageError
+from harness.actors.clock import suite_now
 
 NUTZERKONTO = "/nutzerkonto"
 SAML_PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -189,14 +190,14 @@ class ServiceProvider:
             raise PageError(f"SP registration refused: {answer.status_code} {answer.text[:300]}")
         return self
 
-    def authn_request(self, destination: str, level: int | None) -> str:
+    def authn_request(self, destination: str, level: int | None, now: dt.datetime) -> str:
         requested = ""
         if level is not None:
             requested = (f'<samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef>'
                          f"STORK-QAA-Level-{level}</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>")
-        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return (f'<samlp:AuthnRequest xmlns:samlp="{SAML_PROTOCOL}" xmlns:saml="{SAML_ASSERTION}" '
-                f'ID="_{uuid.uuid4().hex}" Version="2.0" IssueInstant="{now}" Destination="{destination}" '
+                f'ID="_{uuid.uuid4().hex}" Version="2.0" IssueInstant="{now:%Y-%m-%dT%H:%M:%SZ}" '
+                f'Destination="{destination}" '
                 f'ProtocolBinding="{BINDING_POST}" AssertionConsumerServiceURL="{self.acs_url}">'
                 f"<saml:Issuer>{self.entity_id}</saml:Issuer>{requested}</samlp:AuthnRequest>")
 
@@ -211,7 +212,7 @@ def saml_login(http: httpx.Client, sp: ServiceProvider, *, identity: "str | Pers
     root = etree.fromstring(metadata.content, etree.XMLParser(resolve_entities=False, no_network=True))
     [sso] = root.xpath("//md:IDPSSODescriptor/md:SingleSignOnService[@Binding=$b]/@Location",
                        namespaces={"md": SAML_METADATA}, b=BINDING_REDIRECT)
-    request = sp.authn_request(sso, level)
+    request = sp.authn_request(sso, level, suite_now(http))
     deflated = zlib.compress(request.encode())[2:-4]  # raw DEFLATE: no zlib header, no checksum
     params = {"SAMLRequest": base64.b64encode(deflated).decode()}
     if relay_state:

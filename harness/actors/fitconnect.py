@@ -10,7 +10,6 @@ leave the Fachverfahren, here the test is that Fachverfahren.
 
 import hashlib
 import json
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ import httpx
 from jwcrypto import jwe, jwk, jws
 
 from harness.actors.browser import PageError
+from harness.actors.clock import suite_now
 
 BASE = "/postfach/fitconnect"
 SUBMISSIONS = f"{BASE}/submission-api/v2"
@@ -181,7 +181,8 @@ class Subscriber:
 
     def _answer(self, received: Received, event: str, payload: dict[str, Any]) -> None:
         submission = received.submission
-        claims = {"$schema": SET_SCHEMA, "jti": str(uuid.uuid4()), "iss": self.destination_id, "iat": int(time.time()),
+        iat = int(suite_now(self.http).timestamp())
+        claims = {"$schema": SET_SCHEMA, "jti": str(uuid.uuid4()), "iss": self.destination_id, "iat": iat,
                   "sub": f"submission:{submission['submissionId']}", "txn": f"case:{submission['caseId']}",
                   "events": {EVENTS + event: payload}}
         signing = self.keys["signing"]

@@ -6,7 +6,6 @@ Test cards (the Bezahlplattform's, as Stripe's): ``4242424242424242`` pays, ``40
 ``grosAmount`` is in the standard.
 """
 
-import datetime as dt
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from harness.actors.browser import Browser, Page, PageError
+from harness.actors.clock import suite_now
 
 PAYMENTS = "/bezahlplattform/paymenttransaction"
 TEST_CARD = "4242424242424242"
@@ -49,7 +49,7 @@ class OnlineService:
         ``transactionId`` and ``transactionRedirectUrl``)."""
         euros = float(Decimal(str(amount)))
         body = {"requestId": uuid.uuid4().hex[:32],
-                "requestTimestamp": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "requestTimestamp": suite_now(http).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "currency": "EUR", "grosAmount": euros, "purpose": purpose, "redirectUrl": redirect_url,
                 "items": [{"id": "1", "description": purpose, "quantity": 1, "taxRate": 0, "totalNetAmount": euros,
                            "totalTaxAmount": 0, "singleNetAmount": euros, "singleTaxAmount": 0,

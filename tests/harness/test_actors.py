@@ -137,3 +137,22 @@ def test_an_invoice_from_a_supplier(basisdienste_http: httpx.Client) -> None:
                  b"<cbc:BuyerReference>071110000000-0001-33</cbc:BuyerReference>", xml, count=1)
     receipt = post_invoice(basisdienste_http, tokens, xml)
     assert receipt["id"]
+
+
+def test_actors_stamp_with_the_suites_clock(basisdienste: Suite, basisdienste_http: httpx.Client) -> None:
+    """With the suite's clock frozen weeks back, what the actors send carries that time: the IdP and the
+    Submission API judge IssueInstant and iat against their own clock."""
+    basisdienste.controls.clock.freeze(dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC))
+    sp = ServiceProvider("https://antrag.example/sp-frozen", "https://antrag.example/acs").register(basisdienste_http)
+    assert saml_login(basisdienste_http, sp, level=1).status == "urn:oasis:names:tc:SAML:2.0:status:Success"
+    seed = basisdienste.controls.seed("postfach")["fitconnect"]
+    koblenz = next(d for d in seed["destinations"] if d["ars"] == KOBLENZ_ARS)
+    client = next(c for c in seed["clients"] if koblenz["destinationId"] in c["destinations"])
+    sender = Sender.seeded(basisdienste_http)
+    created = sender.submit(koblenz["destinationId"], {"gewerbe": "Café"}, leika_key="99050012104000",
+                            service_name="Gewerbeanmeldung",
+                            data_schema="https://schema.fitko.de/fim/s00000096_1.0.schema.json")
+    subscriber = Subscriber.seeded(basisdienste_http, client["client_id"], client["client_secret"],
+                                   koblenz["destinationId"])
+    subscriber.accept(subscriber.receive(created["submissionId"]))
+    assert "accept-submission" in sender.events(created["caseId"])
